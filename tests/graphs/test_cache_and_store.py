@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+
+from sagatsr.graphs.build import GraphArrays
+from sagatsr.graphs.cache import GraphCache, cache_key
+from sagatsr.graphs.store import GraphStore, save_graph_store
+
+
+def fake_graph(n: int, e: int, seed: int) -> GraphArrays:
+    rng = np.random.default_rng(seed)
+    return GraphArrays(
+        node_features=rng.normal(size=(n, 4)).astype(np.float32),
+        global_features=rng.normal(size=(7,)).astype(np.float32),
+        atomic_numbers=rng.integers(1, 90, size=n),
+        roles=rng.integers(0, 3, size=n),
+        edge_index=rng.integers(0, n, size=(2, e)),
+        edge_distance=rng.uniform(1, 5, size=e).astype(np.float32),
+        edge_shell=rng.integers(0, 4, size=e),
+        is_perovskite=bool(seed % 2),
+    )
+
+
+def assert_same(a: GraphArrays, b: GraphArrays) -> None:
+    for name in a.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+def test_cache_roundtrip_and_misses(tmp_path) -> None:
+    graphs = {cache_key(f"fp{i}", "feat-v1"): fake_graph(3 + i, 5 + i, i) for i in range(3)}
+    with GraphCache(tmp_path / "c.sqlite") as cache:
+        cache.put_many((k, "feat-v1", g) for k, g in graphs.items())
+    with GraphCache(tmp_path / "c.sqlite") as cache:  # persisted across connections
+        found = cache.get_many(list(graphs) + [cache_key("fp0", "feat-v2")])
+        assert set(found) == set(graphs)
+        for key, graph in graphs.items():
+            assert_same(found[key], graph)
+        assert len(cache) == 3
+
+
+def test_cache_key_depends_on_structure_and_featurizer() -> None:
+    keys = {cache_key(fp, feat) for fp in ("a", "b") for feat in ("v1", "v2")}
+    assert len(keys) == 4
+
+
+def test_prune_removes_other_featurizer_versions(tmp_path) -> None:
+    with GraphCache(tmp_path / "c.sqlite") as cache:
+        cache.put_many([("k1", "old", fake_graph(2, 2, 0)), ("k2", "new", fake_graph(2, 2, 1))])
+        assert cache.prune("new") == 1
+        assert set(cache.get_many(["k1", "k2"])) == {"k2"}
+
+
+def test_store_roundtrip(tmp_path) -> None:
+    graphs = {f"id-{i}": fake_graph(2 + i, 3 * i + 1, i) for i in range(4)}
+    path = tmp_path / "graphs.npz"
+    save_graph_store(path, graphs, featurizer="feat-v1")
+    store = GraphStore(path)
+    assert store.ids == list(graphs)
+    assert store.featurizer == "feat-v1"
+    assert store.global_features.shape == (4, 7)
+    for position, graph in enumerate(graphs.values()):
+        assert_same(store.graph(position), graph)
+    assert store.index_of(["id-2", "id-0"]).tolist() == [2, 0]
+    with pytest.raises(KeyError, match="id-9"):
+        store.index_of(["id-9"])
+
+
+def test_store_rejects_missing_and_foreign_files(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="nope.npz"):
+        GraphStore(tmp_path / "nope.npz")
+    np.savez(tmp_path / "other.npz", a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a sagatsr-graphs-1"):
+        GraphStore(tmp_path / "other.npz")
