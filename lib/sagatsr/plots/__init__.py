@@ -1,0 +1,1 @@
+"""Figures the notebooks show (seaborn / matplotlib); each function returns its figure."""

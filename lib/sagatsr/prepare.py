@@ -1,0 +1,332 @@
+"""Prepare one dataset end to end: validate, assign roles, select subsets, build graphs, split.
+
+Output folder layout (written to a temporary folder and moved into place only
+when complete, so a failed run never leaves a half-prepared dataset)::
+
+    <out_dir>/
+      manifest.json            dataset, targets with units, counts, featurizer, timings
+      records.csv              id, targets, metadata, perovskite flag, subset columns
+      validation.csv           every problem found (id, origin, kind, action, detail)
+      validation_summary.json  counts per kind and action, skipped ids
+      subsets.json             ids of every subset
+      subset_exclusions.csv    why each excluded id is not in a subset
+      graph_failures.csv       ids whose graph could not be built, with the reason
+      graphs.npz               the crystal graphs (sagatsr.graphs.store)
+      splits/<subset>/<split>/{train,val,test}.txt
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sagatsr.config import mirror_root
+from sagatsr.data.registry import get_dataset, open_source
+from sagatsr.data.roles import SiteRoles
+from sagatsr.data.splits import Split, matbench_splits, random_split, save_split
+from sagatsr.data.subsets import SUBSETS, select_subset
+from sagatsr.data.validation import load_records
+from sagatsr.features import GLOBAL_FEATURES, unsupported_elements
+from sagatsr.graphs.batch_build import build_graphs
+from sagatsr.graphs.build import GraphArrays, featurizer_key
+from sagatsr.graphs.cache import GraphCache
+from sagatsr.graphs.neighbors import NeighborConfig
+from sagatsr.graphs.store import GraphStore, save_graph_store
+from sagatsr.io_utils import atomic_open, write_json
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class PreparedDataset:
+    """A prepared dataset folder and its manifest.
+
+    Attributes:
+        out_dir: The folder.
+        manifest: Parsed ``manifest.json``.
+    """
+
+    out_dir: Path
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, out_dir: str | os.PathLike[str]) -> PreparedDataset:
+        """Open a prepared folder.
+
+        Raises:
+            FileNotFoundError: If the folder has no manifest (not prepared).
+        """
+        folder = Path(out_dir)
+        path = folder / MANIFEST
+        if not path.is_file():
+            raise FileNotFoundError(f"{folder} is not a prepared dataset (no {MANIFEST})")
+        return cls(folder, json.loads(path.read_text(encoding="utf-8")))
+
+    @property
+    def name(self) -> str:
+        """Dataset name."""
+        return str(self.manifest["dataset"])
+
+    def records(self) -> pd.DataFrame:
+        """``records.csv`` as a DataFrame indexed by id."""
+        return pd.read_csv(self.out_dir / "records.csv", index_col="id")
+
+    def graphs(self) -> GraphStore:
+        """The graph store."""
+        return GraphStore(self.out_dir / "graphs.npz")
+
+    def subset_ids(self, subset: str) -> list[str]:
+        """Ids of ``subset`` that have a graph.
+
+        Raises:
+            KeyError: If the dataset has no such subset; the message lists them.
+        """
+        subsets = json.loads((self.out_dir / "subsets.json").read_text(encoding="utf-8"))
+        if subset not in subsets:
+            raise KeyError(f"{self.name} has no subset {subset!r} (has: {', '.join(subsets)})")
+        return list(subsets[subset])
+
+    def validation_table(self) -> pd.DataFrame:
+        """Number of problems per kind and action."""
+        issues = self.validation_issues()
+        if issues.empty:
+            return pd.DataFrame(columns=["kind", "action", "count"])
+        return issues.groupby(["kind", "action"]).size().rename("count").reset_index()
+
+    def validation_issues(self) -> pd.DataFrame:
+        """Every problem validation found (one row each)."""
+        return pd.read_csv(self.out_dir / "validation.csv", dtype={"id": str})
+
+    def subset_table(self) -> pd.DataFrame:
+        """Size of every subset."""
+        counts = self.manifest["subset_counts"]
+        return pd.DataFrame({"subset": list(counts), "structures": list(counts.values())})
+
+    def split_table(self) -> pd.DataFrame:
+        """Train / validation / test sizes of every saved split."""
+        rows = []
+        for subset, splits in self.manifest["splits"].items():
+            for name, sizes in splits.items():
+                rows.append({"subset": subset, "split": name, **sizes})
+        return pd.DataFrame(rows)
+
+    def global_feature_frame(self, subset: str = "all") -> pd.DataFrame:
+        """Raw global features of a subset, one row per structure, named columns."""
+        store = self.graphs()
+        ids = [i for i in self.subset_ids(subset) if i in store]
+        matrix = store.global_features[store.index_of(ids)]
+        return pd.DataFrame(matrix, index=pd.Index(ids, name="id"), columns=self.manifest["global_features"])
+
+    def describe(self) -> str:
+        """A few lines for logs and notebooks."""
+        m = self.manifest
+        subsets = ", ".join(f"{k}: {v}" for k, v in m["subset_counts"].items())
+        return (
+            f"{m['dataset']}: {m['n_entries']} entries read, {m['n_records']} valid records, "
+            f"{m['n_skipped']} skipped by validation, {m['n_graphs']} graphs "
+            f"({m['n_graph_failures']} failed)\n"
+            f"subsets: {subsets}\n"
+            f"graphs: {m['graph_seconds']:.1f} s ({m['n_graphs_from_cache']} from cache); "
+            f"total {m['seconds']:.1f} s"
+        )
+
+
+def prepare_dataset(
+    name: str,
+    *,
+    raw_root: str | os.PathLike[str] | None,
+    out_dir: str | os.PathLike[str],
+    cache_path: str | os.PathLike[str] | None = None,
+    neighbors: NeighborConfig | None = None,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    workers: int = 1,
+    max_entries: int = 0,
+    metrics_path: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> PreparedDataset:
+    """Prepare dataset ``name`` into ``out_dir``.
+
+    Args:
+        name: Registered dataset name (see :func:`sagatsr.data.registry.list_datasets`).
+        raw_root: Mirror-layout folder; ``None`` uses ``$SAGATSR_DATA_MIRROR`` or,
+            when that is unset too, the public download.
+        out_dir: Output folder (replaced when the run completes).
+        cache_path: SQLite graph cache shared between runs; ``None`` = no cache.
+        neighbors: Graph neighbour rules.
+        seed: Seed of the random splits and validation slices.
+        val_fraction: Validation share (of the training part for Matbench folds).
+        test_fraction: Test share of random splits.
+        workers: Processes used to build graphs.
+        max_entries: Read only the first ``max_entries`` entries (0 = all); for
+            smoke tests and the quick profile.
+        metrics_path: Also write the headline counts to this JSON file.
+        progress: Show progress bars.
+
+    Returns:
+        The prepared dataset.
+    """
+    started = time.perf_counter()
+    neighbors = neighbors or NeighborConfig()
+    spec = get_dataset(name)
+    source = open_source(name, mirror_root(raw_root))
+    entries = source.iter_entries()
+    if max_entries > 0:
+        entries = itertools.islice(entries, max_entries)
+    loaded = load_records(
+        entries, spec.targets, supported_elements=unsupported_elements, dataset=name
+    )
+    records = loaded.records
+    summary = loaded.report.summary()
+
+    cache = GraphCache(cache_path) if cache_path else None
+    try:
+        built = build_graphs(
+            [(r.id, r.structure) for r in records],
+            neighbors,
+            cache=cache,
+            workers=workers,
+            on_error="skip",
+            progress=progress,
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+
+    subset_ids, exclusions = _select_subsets(name, records, built.graphs)
+    splits = _make_splits(name, records, subset_ids, seed, val_fraction, test_fraction)
+
+    final = Path(out_dir)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        loaded.report.write(staging)
+        _write_records(staging / "records.csv", records, spec.targets, built.graphs, subset_ids)
+        write_json(staging / "subsets.json", subset_ids)
+        _write_rows(staging / "subset_exclusions.csv", ["subset", "id", "reason"], exclusions)
+        _write_rows(staging / "graph_failures.csv", ["id", "reason"], built.failures)
+        save_graph_store(staging / "graphs.npz", built.graphs, featurizer=featurizer_key(neighbors))
+        split_sizes: dict[str, dict[str, dict[str, int]]] = {}
+        for subset, subset_splits in splits.items():
+            for split in subset_splits:
+                save_split(split, staging / "splits" / subset / split.name)
+                split_sizes.setdefault(subset, {})[split.name] = {
+                    "train": len(split.train),
+                    "val": len(split.val),
+                    "test": len(split.test),
+                }
+        manifest = {
+            "dataset": name,
+            "description": spec.description,
+            "targets": [{"name": t.name, "unit": t.unit, "description": t.description} for t in spec.targets],
+            "source": str(raw_root or mirror_root(None) or "public download"),
+            "n_entries": summary["n_entries"],
+            "n_records": len(records),
+            "n_skipped": summary["n_entries"] - len(records),
+            "n_graphs": len(built.graphs),
+            "n_graph_failures": len(built.failures),
+            "n_graphs_from_cache": built.n_from_cache,
+            "graph_seconds": round(built.seconds, 3),
+            "featurizer": featurizer_key(neighbors),
+            "global_features": [f.name for f in GLOBAL_FEATURES],
+            "subset_counts": {k: len(v) for k, v in subset_ids.items()},
+            "splits": split_sizes,
+            "seed": seed,
+            "max_entries": max_entries,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        write_json(staging / MANIFEST, manifest)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if metrics_path:
+        keys = ("n_entries", "n_records", "n_skipped", "n_graphs", "n_graph_failures",
+                "subset_counts", "graph_seconds", "seconds")
+        write_json(metrics_path, {"dataset": name, **{k: manifest[k] for k in keys}})
+    return PreparedDataset(final, manifest)
+
+
+def _roles_from_graph(arrays: GraphArrays) -> SiteRoles:
+    n = arrays.roles.shape[0]
+    return SiteRoles(
+        roles=arrays.roles,
+        oxidation_states=np.full(n, math.nan),
+        coordination=np.zeros(n, dtype=np.int64),
+        method="perovskite" if arrays.is_perovskite else "generic",
+    )
+
+
+def _select_subsets(
+    name: str, records: list, graphs: dict[str, GraphArrays]
+) -> tuple[dict[str, list[str]], list[tuple[str, str, str]]]:
+    with_graph = [r for r in records if r.id in graphs]
+    items = [(r.id, r.structure, _roles_from_graph(graphs[r.id]), r.metadata) for r in with_graph]
+    subset_ids: dict[str, list[str]] = {}
+    exclusions: list[tuple[str, str, str]] = []
+    for subset in SUBSETS[name]:
+        selection = select_subset(name, subset, items)
+        subset_ids[subset] = list(selection.ids)
+        exclusions.extend((subset, i, reason) for i, reason in selection.excluded.items())
+    return subset_ids, exclusions
+
+
+def _make_splits(
+    name: str,
+    records: list,
+    subset_ids: dict[str, list[str]],
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+) -> dict[str, list[Split]]:
+    folds = {r.id: r.metadata.get("matbench_test_fold") for r in records}
+    splits: dict[str, list[Split]] = {}
+    for subset, ids in subset_ids.items():
+        if not ids:
+            continue
+        if name == "castelli_perovskites":
+            subset_folds = [int(folds[i]) for i in ids]
+            splits[subset] = matbench_splits(ids, subset_folds, val_fraction=val_fraction, seed=seed)
+        else:
+            train = 1.0 - val_fraction - test_fraction
+            splits[subset] = [random_split(ids, fractions=(train, val_fraction, test_fraction), seed=seed)]
+    return splits
+
+
+def _write_records(
+    path: Path, records: list, targets: tuple, graphs: dict[str, GraphArrays], subsets: dict[str, list[str]]
+) -> None:
+    membership = {subset: set(ids) for subset, ids in subsets.items()}
+    rows = []
+    for record in records:
+        row: dict[str, Any] = {"id": record.id, "formula": record.structure.composition.reduced_formula}
+        row.update({t.name: record.targets.get(t.name, math.nan) for t in targets})
+        row.update({f"meta_{k}": v for k, v in record.metadata.items() if k != "formula"})
+        row["has_graph"] = record.id in graphs
+        row["is_perovskite"] = bool(graphs[record.id].is_perovskite) if record.id in graphs else False
+        row.update({f"in_{s}": record.id in ids for s, ids in membership.items()})
+        rows.append(row)
+    with atomic_open(path, "w", newline="") as handle:
+        pd.DataFrame(rows).to_csv(handle, index=False)
+
+
+def _write_rows(path: Path, header: list[str], rows: list) -> None:
+    with atomic_open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
