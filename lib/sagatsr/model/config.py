@@ -1,0 +1,154 @@
+"""Hyperparameters of the SA-GAT-SR network, as one JSON-serialisable dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+Embedding = Literal["sae", "fcn", "onehot"]
+ScoreFunction = Literal["tanh", "linear"]
+ReadoutCombine = Literal["concat", "sum"]
+
+_EMBEDDINGS = ("sae", "fcn", "onehot")
+_SCORES = ("tanh", "linear")
+_COMBINES = ("concat", "sum")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Every hyperparameter needed to rebuild a :class:`~sagatsr.model.network.SAGAT`.
+
+    Defaults follow the paper's reference model (4 layers x 4 heads, hidden
+    128, edge dimension 48, dropout 0.3).
+
+    Attributes:
+        n_node_features: ``F_node``, number of raw per-site features.
+        n_global_features: ``F_global``, number of raw per-structure features.
+        node_feature_names: Names of the node features in catalog order
+            (empty, or exactly ``n_node_features`` names).
+        global_feature_names: Names of the global features (empty, or exactly
+            ``n_global_features`` names).
+        embedding: Input encoding: ``"sae"`` (self-adaptable encoding, the
+            paper's model), ``"fcn"`` (one linear layer over the scaled
+            features) or ``"onehot"`` (learnable element embedding, no
+            physical features).
+        hidden: Width of node and graph vectors.
+        heads: Attention heads per layer; must divide ``hidden``.
+        layers: Number of graph attention layers.
+        edge_dim: Width of edge vectors.
+        n_rbf: Number of Gaussians in the radial basis of edge distances,
+            centred evenly on ``[0, cutoff]`` angstrom.
+        cutoff: Largest distance (angstrom) covered by the radial basis; should
+            match the graph builder's cutoff.
+        max_shells: Number of neighbour-shell biases; larger shell indices are
+            clamped to ``max_shells - 1``.
+        dropout: Dropout probability on every residual branch and in the head.
+        n_targets: Number of predicted properties.
+        sae_basis: Gaussians per feature in the SAE projection.
+        sae_score: Importance score of a feature vector ``h_i``:
+            ``"tanh"`` gives ``W_a . tanh(h_i)``, ``"linear"`` gives ``W_a . h_i``.
+        input_clip: Scaled features are clipped to ``[-input_clip, input_clip]``;
+            the SAE Gaussians span the same interval.
+        readout_steps: Query-update iterations of each per-layer attention readout.
+        readout_combine: How the global encoding and the per-layer readouts are
+            combined before the head: ``"concat"`` (then a linear map) or ``"sum"``.
+        max_z: Largest atomic number of the one-hot element embedding.
+        catalog_version: Featurizer version of the features the model was
+            trained on; :func:`~sagatsr.model.persistence.load_model` checks it.
+    """
+
+    n_node_features: int
+    n_global_features: int
+    node_feature_names: tuple[str, ...] = ()
+    global_feature_names: tuple[str, ...] = ()
+    embedding: Embedding = "sae"
+    hidden: int = 128
+    heads: int = 4
+    layers: int = 4
+    edge_dim: int = 48
+    n_rbf: int = 32
+    cutoff: float = 8.0
+    max_shells: int = 8
+    dropout: float = 0.3
+    n_targets: int = 1
+    sae_basis: int = 16
+    sae_score: ScoreFunction = "tanh"
+    input_clip: float = 5.0
+    readout_steps: int = 1
+    readout_combine: ReadoutCombine = "concat"
+    max_z: int = 100
+    catalog_version: str = ""
+
+    def __post_init__(self) -> None:
+        # JSON gives lists; store tuples so the config stays hashable and frozen.
+        object.__setattr__(self, "node_feature_names", tuple(self.node_feature_names))
+        object.__setattr__(self, "global_feature_names", tuple(self.global_feature_names))
+        self._validate()
+
+    def _validate(self) -> None:
+        if self.embedding not in _EMBEDDINGS:
+            raise ValueError(f"embedding must be one of {_EMBEDDINGS}, got {self.embedding!r}")
+        if self.sae_score not in _SCORES:
+            raise ValueError(f"sae_score must be one of {_SCORES}, got {self.sae_score!r}")
+        if self.readout_combine not in _COMBINES:
+            raise ValueError(
+                f"readout_combine must be one of {_COMBINES}, got {self.readout_combine!r}"
+            )
+        minimum = 0 if self.embedding == "onehot" else 1
+        for name in ("n_node_features", "n_global_features"):
+            if getattr(self, name) < minimum:
+                raise ValueError(f"{name} must be >= {minimum}, got {getattr(self, name)}")
+        for names, count, label in (
+            (self.node_feature_names, self.n_node_features, "node"),
+            (self.global_feature_names, self.n_global_features, "global"),
+        ):
+            if names and len(names) != count:
+                raise ValueError(f"{len(names)} {label} feature names for {count} {label} features")
+        for name in (
+            "hidden",
+            "heads",
+            "layers",
+            "edge_dim",
+            "n_rbf",
+            "max_shells",
+            "n_targets",
+            "sae_basis",
+            "readout_steps",
+            "max_z",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.hidden % self.heads:
+            raise ValueError(f"heads ({self.heads}) must divide hidden ({self.hidden})")
+        if self.sae_basis < 2 or self.n_rbf < 2:
+            raise ValueError("sae_basis and n_rbf must be >= 2")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.cutoff <= 0 or self.input_clip <= 0:
+            raise ValueError("cutoff and input_clip must be positive")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (tuples become lists)."""
+        out = asdict(self)
+        out["node_feature_names"] = list(self.node_feature_names)
+        out["global_feature_names"] = list(self.global_feature_names)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
+        """Rebuild a config from :meth:`to_dict` output.
+
+        Args:
+            values: Field values; unknown keys are an error.
+
+        Returns:
+            The config.
+
+        Raises:
+            ValueError: If ``values`` has keys that are not config fields.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown ModelConfig fields: {unknown}")
+        return cls(**values)

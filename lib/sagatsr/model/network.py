@@ -1,0 +1,192 @@
+"""The SA-GAT-SR network: encoder -> graph attention layers -> per-layer readouts -> head."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Data
+
+from sagatsr.model.attention import GraphAttentionLayer
+from sagatsr.model.config import ModelConfig
+from sagatsr.model.embeddings import build_encoder
+from sagatsr.model.normalization import FeatureScaler
+from sagatsr.model.radial import GaussianRBF
+from sagatsr.model.readout import AttentionReadout
+
+ImportanceDict = dict[str, Tensor | None]
+
+
+class SAGAT(nn.Module):
+    """Self-adaptable graph attention network.
+
+    Pipeline for a batch of ``B`` structures with ``n`` atoms and ``E`` edges:
+
+    1. raw features are scaled by the model's own :class:`FeatureScaler` s
+       (fit them with :func:`~sagatsr.model.normalization.fit_scalers`);
+    2. the encoder gives node vectors ``(n, H)`` and per-structure vectors
+       ``g`` ``(B, H)`` (the SAE also gives importance coefficients);
+    3. edge distances are expanded on a Gaussian basis and mapped to ``(E, D)``;
+    4. after each of ``layers`` attention layers, an attention readout updates
+       the per-structure query, starting from ``g`` and carried from layer to
+       layer;
+    5. ``g`` and the per-layer readouts are combined (concatenation and a
+       linear map, or a sum) and an MLP head gives ``(B, n_targets)``.
+
+    The network predicts standardised targets; standardisation is done by the
+    training code, which stores the statistics with :meth:`set_target_stats`
+    so that :meth:`predict` returns physical units.
+
+    Args:
+        config: Hyperparameters.
+    """
+
+    target_mean: Tensor
+    target_std: Tensor
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        hidden = config.hidden
+        self.node_scaler = FeatureScaler(config.n_node_features, config.input_clip)
+        self.global_scaler = FeatureScaler(config.n_global_features, config.input_clip)
+        self.encoder = build_encoder(config)
+        self.rbf = GaussianRBF(config.n_rbf, config.cutoff)
+        self.edge_embedding = nn.Linear(config.n_rbf, config.edge_dim)
+        self.layers = nn.ModuleList(
+            GraphAttentionLayer(
+                hidden, config.edge_dim, config.heads, config.max_shells, config.dropout
+            )
+            for _ in range(config.layers)
+        )
+        self.readouts = nn.ModuleList(
+            AttentionReadout(hidden, config.heads, config.readout_steps, config.dropout)
+            for _ in range(config.layers)
+        )
+        n_summaries = config.layers + 1
+        self.combine = (
+            nn.Linear(n_summaries * hidden, hidden)
+            if config.readout_combine == "concat"
+            else nn.Identity()
+        )
+        self.head = nn.Sequential(
+            nn.SiLU(),
+            nn.Dropout(config.dropout),
+            nn.Linear(hidden, hidden),
+            nn.SiLU(),
+            nn.Linear(hidden, config.n_targets),
+        )
+        self.register_buffer("target_mean", torch.zeros(config.n_targets))
+        self.register_buffer("target_std", torch.ones(config.n_targets))
+
+    def forward(
+        self, data: Data, return_ic: bool = False
+    ) -> Tensor | tuple[Tensor, ImportanceDict]:
+        """Predict standardised targets.
+
+        Args:
+            data: A graph or batch with ``x`` ``(n, F_node)`` and ``u``
+                ``(B, F_global)`` raw float features, ``z`` ``(n,)``,
+                ``edge_index`` ``(2, E)``, ``edge_distance`` ``(E,)`` angstrom,
+                ``edge_shell`` ``(E,)`` and, for batches, ``batch`` ``(n,)``.
+            return_ic: Also return the importance coefficients.
+
+        Returns:
+            ``(B, n_targets)`` predictions; with ``return_ic``, a tuple of the
+            predictions and ``{"node_ic": (n, F_node), "global_ic": (B,
+            F_global)}`` (both ``None`` for the ``fcn`` and ``onehot`` encoders).
+        """
+        z = data.z
+        batch = getattr(data, "batch", None)
+        if batch is None:
+            batch = torch.zeros_like(z)
+        num_graphs = int(getattr(data, "num_graphs", 1))
+        node_valid = global_valid = None
+        if self.encoder.uses_features:
+            x_raw, u_raw = data.x, data.u
+            self._check_widths(x_raw.shape[-1], u_raw.shape[-1])
+            x, u = self.node_scaler(x_raw), self.global_scaler(u_raw)
+            if not torch.isfinite(x_raw).all():
+                node_valid = torch.isfinite(x_raw)
+            if not torch.isfinite(u_raw).all():
+                global_valid = torch.isfinite(u_raw)
+        else:  # the one-hot ablation sees no physical features
+            x = u = torch.empty(0, device=z.device)
+        encoded = self.encoder(
+            x,
+            u,
+            z=z,
+            batch=batch,
+            num_graphs=num_graphs,
+            node_valid=node_valid,
+            global_valid=global_valid,
+        )
+        h = encoded.node
+        edge = self.edge_embedding(self.rbf(data.edge_distance))
+        query = encoded.graph
+        summaries = [query]
+        for layer, readout in zip(self.layers, self.readouts, strict=True):
+            h, edge = layer(h, edge, data.edge_index, data.edge_shell)
+            query = readout(query, h, batch)
+            summaries.append(query)
+        if self.config.readout_combine == "concat":
+            combined = self.combine(torch.cat(summaries, dim=-1))
+        else:
+            combined = torch.stack(summaries).sum(0)
+        out = self.head(combined)
+        if return_ic:
+            return out, {"node_ic": encoded.node_ic, "global_ic": encoded.global_ic}
+        return out
+
+    def _check_widths(self, n_node: int, n_global: int) -> None:
+        config = self.config
+        if (n_node, n_global) != (config.n_node_features, config.n_global_features):
+            raise ValueError(
+                f"graphs have {n_node} node and {n_global} global features, the model expects "
+                f"{config.n_node_features} and {config.n_global_features} (feature catalog "
+                f"{config.catalog_version!r}); re-featurize the structures or retrain"
+            )
+
+    @torch.no_grad()
+    def set_target_stats(
+        self, mean: Sequence[float] | Tensor, std: Sequence[float] | Tensor
+    ) -> None:
+        """Store the target standardisation used in training.
+
+        Args:
+            mean: ``(n_targets,)`` mean of each target, physical units.
+            std: ``(n_targets,)`` standard deviation of each target (positive).
+
+        Raises:
+            ValueError: If shapes are wrong or a standard deviation is not positive.
+        """
+        mean_t = torch.as_tensor(mean, dtype=self.target_mean.dtype).reshape(-1)
+        std_t = torch.as_tensor(std, dtype=self.target_std.dtype).reshape(-1)
+        n = self.config.n_targets
+        if mean_t.shape != (n,) or std_t.shape != (n,):
+            raise ValueError(f"mean and std must have {n} values each")
+        if not bool((std_t > 0).all()):
+            raise ValueError("target standard deviations must be positive")
+        self.target_mean.copy_(mean_t)
+        self.target_std.copy_(std_t)
+
+    @torch.no_grad()
+    def predict(self, data: Data) -> Tensor:
+        """Predict in physical units (eval mode, no gradients).
+
+        The module's training flag is restored afterwards.
+
+        Args:
+            data: A graph or batch, as for :meth:`forward`.
+
+        Returns:
+            ``(B, n_targets)`` de-standardised predictions.
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            out = self.forward(data)
+        finally:
+            self.train(was_training)
+        return out * self.target_std + self.target_mean

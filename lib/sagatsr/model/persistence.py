@@ -1,0 +1,124 @@
+"""Save and load a model as a folder: ``config.json`` (init args + versions) and ``state.pt``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sagatsr import __version__ as SAGATSR_VERSION  # noqa: N812
+from sagatsr.io_utils import atomic_open, write_json
+from sagatsr.model.config import ModelConfig
+from sagatsr.model.network import SAGAT
+
+#: Version of the network layout (module structure, parameter names, meaning
+#: of buffers). Bump the major number when a saved ``state.pt`` of the old
+#: layout can no longer be loaded into the new code.
+MODEL_VERSION = "1.0"
+
+CONFIG_FILE = "config.json"
+STATE_FILE = "state.pt"
+
+
+def _major(version: str) -> str:
+    return str(version).split(".", 1)[0]
+
+
+def save_model(model: SAGAT, folder: str | os.PathLike[str]) -> Path:
+    """Write a model to ``folder`` (created if needed), each file atomically.
+
+    Args:
+        model: The network (its scalers fitted and target statistics set).
+        folder: Destination folder.
+
+    Returns:
+        The folder path.
+    """
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    with atomic_open(path / STATE_FILE, "wb") as handle:
+        torch.save(state, handle)
+    write_json(
+        path / CONFIG_FILE,
+        {
+            "model_version": MODEL_VERSION,
+            "torch_version": torch.__version__,
+            "sagatsr_version": SAGATSR_VERSION,
+            "config": model.config.to_dict(),
+        },
+    )
+    return path
+
+
+def read_model_config(folder: str | os.PathLike[str]) -> tuple[ModelConfig, dict[str, Any]]:
+    """Read a saved model's config without loading its weights.
+
+    Args:
+        folder: A folder written by :func:`save_model`.
+
+    Returns:
+        ``(config, metadata)``; metadata holds the version strings.
+
+    Raises:
+        FileNotFoundError: If the folder or one of its files is missing.
+        ValueError: If the stored model version is incompatible with this code.
+    """
+    path = Path(folder)
+    missing = [name for name in (CONFIG_FILE, STATE_FILE) if not (path / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{path} is not a saved SA-GAT model folder: missing {', '.join(missing)}"
+        )
+    with open(path / CONFIG_FILE, encoding="utf-8") as handle:
+        stored = json.load(handle)
+    version = str(stored.get("model_version", "?"))
+    if _major(version) != _major(MODEL_VERSION):
+        raise ValueError(
+            f"model in {path} has model version {version}, incompatible with this code's "
+            f"MODEL_VERSION {MODEL_VERSION}; retrain the model with this version of sagatsr"
+        )
+    metadata = {k: v for k, v in stored.items() if k != "config"}
+    return ModelConfig.from_dict(stored["config"]), metadata
+
+
+def load_model(
+    folder: str | os.PathLike[str],
+    *,
+    expected_catalog_version: str | None = None,
+    map_location: str | torch.device = "cpu",
+) -> SAGAT:
+    """Rebuild a saved model, in eval mode.
+
+    Args:
+        folder: A folder written by :func:`save_model`.
+        expected_catalog_version: Featurizer version of the graphs the model
+            will be given; the load is refused when it differs from the version
+            the model was trained with. ``None`` skips the check.
+        map_location: Device for the weights.
+
+    Returns:
+        The model.
+
+    Raises:
+        FileNotFoundError: If the folder or one of its files is missing.
+        ValueError: If the model version is incompatible or the catalog
+            versions differ.
+    """
+    path = Path(folder)
+    config, _ = read_model_config(path)
+    if expected_catalog_version is not None and config.catalog_version != expected_catalog_version:
+        raise ValueError(
+            f"model in {path} was trained on feature catalog version "
+            f"{config.catalog_version!r}, but the features given are version "
+            f"{expected_catalog_version!r}; retrain the model or re-featurize the structures "
+            f"with catalog version {config.catalog_version!r}"
+        )
+    model = SAGAT(config)
+    state = torch.load(path / STATE_FILE, map_location=map_location, weights_only=True)
+    model.load_state_dict(state)
+    model.to(map_location)
+    return model.eval()

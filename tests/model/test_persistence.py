@@ -1,0 +1,59 @@
+import json
+
+import pytest
+import torch
+from torch_geometric.data import Batch
+
+from sagatsr.model import MODEL_VERSION, SAGAT, fit_scalers, load_model, save_model
+from tests.model.helpers import make_graphs, small_config
+
+
+@pytest.fixture
+def saved(tmp_path) -> tuple[SAGAT, object]:
+    torch.manual_seed(0)
+    model = SAGAT(small_config(catalog_version="cat-7"))
+    fit_scalers(model, make_graphs(6))
+    model.set_target_stats([3.0], [2.0])
+    folder = tmp_path / "model"
+    save_model(model, folder)
+    return model.eval(), folder
+
+
+def test_roundtrip_gives_identical_predictions(saved) -> None:
+    model, folder = saved
+    loaded = load_model(folder, expected_catalog_version="cat-7")
+    batch = Batch.from_data_list(make_graphs(4, seed=50))
+    assert not loaded.training
+    assert loaded.config == model.config
+    assert torch.equal(loaded(batch), model(batch))
+    assert torch.equal(loaded.predict(batch), model.predict(batch))
+    stored = json.loads((folder / "config.json").read_text())
+    assert stored["model_version"] == MODEL_VERSION
+    assert stored["torch_version"] == torch.__version__
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "state.pt"]
+
+
+def test_mismatched_catalog_version_is_refused(saved) -> None:
+    _, folder = saved
+    with pytest.raises(ValueError, match="cat-7") as info:
+        load_model(folder, expected_catalog_version="cat-8")
+    assert "cat-8" in str(info.value) and "retrain" in str(info.value)
+    load_model(folder)  # no expectation: no check
+
+
+def test_incompatible_model_version_is_refused(saved) -> None:
+    _, folder = saved
+    stored = json.loads((folder / "config.json").read_text())
+    stored["model_version"] = "99.0"
+    (folder / "config.json").write_text(json.dumps(stored))
+    with pytest.raises(ValueError, match=r"99\.0"):
+        load_model(folder)
+
+
+def test_missing_files_are_reported(saved, tmp_path) -> None:
+    _, folder = saved
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        load_model(tmp_path / "nowhere")
+    (folder / "state.pt").unlink()
+    with pytest.raises(FileNotFoundError, match=r"state\.pt"):
+        load_model(folder)
