@@ -61,6 +61,14 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sagatsr.reports import build_reports
+
+    pages = build_reports(args.notebooks, args.out)
+    print(f"{len(pages)} page(s) and {Path(args.out) / 'index.html'} written")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sagatsr`` command."""
     parser = argparse.ArgumentParser(prog="sagatsr", description=__doc__.splitlines()[0])
@@ -99,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--max-entries", default=0, type=int, help="0 = all entries")
     prepare.add_argument("--quiet", action="store_true", help="no progress bars")
     prepare.set_defaults(handler=_cmd_prepare)
+    report = commands.add_parser("report", help="render executed notebooks to HTML")
+    report.add_argument("--notebooks", default="reports/nb", type=Path)
+    report.add_argument("--out", default="reports", type=Path)
+    report.set_defaults(handler=_cmd_report)
     return parser
 
 

@@ -127,7 +127,9 @@ class PreparedDataset:
         store = self.graphs()
         ids = [i for i in self.subset_ids(subset) if i in store]
         matrix = store.global_features[store.index_of(ids)]
-        return pd.DataFrame(matrix, index=pd.Index(ids, name="id"), columns=self.manifest["global_features"])
+        return pd.DataFrame(
+            matrix, index=pd.Index(ids, name="id"), columns=self.manifest["global_features"]
+        )
 
     def describe(self) -> str:
         """A few lines for logs and notebooks."""
@@ -231,7 +233,9 @@ def prepare_dataset(
         manifest = {
             "dataset": name,
             "description": spec.description,
-            "targets": [{"name": t.name, "unit": t.unit, "description": t.description} for t in spec.targets],
+            "targets": [
+                {"name": t.name, "unit": t.unit, "description": t.description} for t in spec.targets
+            ],
             "source": str(raw_root or mirror_root(None) or "public download"),
             "n_entries": summary["n_entries"],
             "n_records": len(records),
@@ -256,8 +260,16 @@ def prepare_dataset(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if metrics_path:
-        keys = ("n_entries", "n_records", "n_skipped", "n_graphs", "n_graph_failures",
-                "subset_counts", "graph_seconds", "seconds")
+        keys = (
+            "n_entries",
+            "n_records",
+            "n_skipped",
+            "n_graphs",
+            "n_graph_failures",
+            "subset_counts",
+            "graph_seconds",
+            "seconds",
+        )
         write_json(metrics_path, {"dataset": name, **{k: manifest[k] for k in keys}})
     return PreparedDataset(final, manifest)
 
@@ -301,24 +313,37 @@ def _make_splits(
             continue
         if name == "castelli_perovskites":
             subset_folds = [int(folds[i]) for i in ids]
-            splits[subset] = matbench_splits(ids, subset_folds, val_fraction=val_fraction, seed=seed)
+            splits[subset] = matbench_splits(
+                ids, subset_folds, val_fraction=val_fraction, seed=seed
+            )
         else:
             train = 1.0 - val_fraction - test_fraction
-            splits[subset] = [random_split(ids, fractions=(train, val_fraction, test_fraction), seed=seed)]
+            splits[subset] = [
+                random_split(ids, fractions=(train, val_fraction, test_fraction), seed=seed)
+            ]
     return splits
 
 
 def _write_records(
-    path: Path, records: list, targets: tuple, graphs: dict[str, GraphArrays], subsets: dict[str, list[str]]
+    path: Path,
+    records: list,
+    targets: tuple,
+    graphs: dict[str, GraphArrays],
+    subsets: dict[str, list[str]],
 ) -> None:
     membership = {subset: set(ids) for subset, ids in subsets.items()}
     rows = []
     for record in records:
-        row: dict[str, Any] = {"id": record.id, "formula": record.structure.composition.reduced_formula}
+        row: dict[str, Any] = {
+            "id": record.id,
+            "formula": record.structure.composition.reduced_formula,
+        }
         row.update({t.name: record.targets.get(t.name, math.nan) for t in targets})
         row.update({f"meta_{k}": v for k, v in record.metadata.items() if k != "formula"})
         row["has_graph"] = record.id in graphs
-        row["is_perovskite"] = bool(graphs[record.id].is_perovskite) if record.id in graphs else False
+        row["is_perovskite"] = (
+            bool(graphs[record.id].is_perovskite) if record.id in graphs else False
+        )
         row.update({f"in_{s}": record.id in ids for s, ids in membership.items()})
         rows.append(row)
     with atomic_open(path, "w", newline="") as handle:

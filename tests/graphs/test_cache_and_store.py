@@ -30,7 +30,7 @@ def test_cache_roundtrip_and_misses(tmp_path) -> None:
     with GraphCache(tmp_path / "c.sqlite") as cache:
         cache.put_many((k, "feat-v1", g) for k, g in graphs.items())
     with GraphCache(tmp_path / "c.sqlite") as cache:  # persisted across connections
-        found = cache.get_many(list(graphs) + [cache_key("fp0", "feat-v2")])
+        found = cache.get_many([*list(graphs), cache_key("fp0", "feat-v2")])
         assert set(found) == set(graphs)
         for key, graph in graphs.items():
             assert_same(found[key], graph)
@@ -65,8 +65,8 @@ def test_store_roundtrip(tmp_path) -> None:
 
 
 def test_store_rejects_missing_and_foreign_files(tmp_path) -> None:
-    with pytest.raises(FileNotFoundError, match="nope.npz"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.npz"):
         GraphStore(tmp_path / "nope.npz")
     np.savez(tmp_path / "other.npz", a=np.zeros(3))
-    with pytest.raises(ValueError, match="not a sagatsr-graphs-1"):
+    with pytest.raises(ValueError, match=r"not a sagatsr-graphs-1"):
         GraphStore(tmp_path / "other.npz")

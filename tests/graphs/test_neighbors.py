@@ -70,7 +70,7 @@ def test_invariant_to_site_order_and_periodic_image() -> None:
 
 def test_isolated_site_is_an_error() -> None:
     lonely = Structure(Lattice.cubic(30.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
-    with pytest.raises(ValueError, match="no neighbour within 8.0"):
+    with pytest.raises(ValueError, match=r"no neighbour within 8\.0"):
         neighbor_list(lonely, NeighborConfig(cutoff=8.0))
 
 

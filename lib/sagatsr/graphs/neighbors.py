@@ -117,8 +117,7 @@ def select_neighbors(
     if (counts == 0).any():
         lonely = int(np.flatnonzero(counts == 0)[0])
         raise ValueError(
-            f"site {lonely} has no neighbour within {config.cutoff} angstrom; "
-            "increase the cutoff"
+            f"site {lonely} has no neighbour within {config.cutoff} angstrom; increase the cutoff"
         )
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
 

@@ -1,0 +1,1 @@
+"""Importance-coefficient analysis of trained models."""
