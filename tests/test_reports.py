@@ -27,7 +27,9 @@ def executed_notebook(path, metrics_path) -> None:
     book.cells.append(nbformat.v4.new_markdown_cell("# 01 · Prepare a dataset\n\n## Section"))
     cell = nbformat.v4.new_code_cell("plot()")
     cell.outputs = [
-        nbformat.v4.new_output("display_data", data={"image/png": png_base64(), "text/plain": "fig"})
+        nbformat.v4.new_output(
+            "display_data", data={"image/png": png_base64(), "text/plain": "fig"}
+        )
     ]
     book.cells.append(cell)
     book.metadata["papermill"] = {

@@ -42,6 +42,16 @@ def _cmd_features_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_features_build_tables(args: argparse.Namespace) -> int:
+    from sagatsr.features.elements import tables_sha256, write_tables
+
+    written = write_tables(args.out)
+    for path in written.values():
+        print(path)
+    print(f"tables sha256 {tables_sha256(args.out)}; bump FEATURIZER_VERSION if it changed")
+    return 0
+
+
 def _cmd_prepare(args: argparse.Namespace) -> int:
     from sagatsr.graphs.neighbors import NeighborConfig
     from sagatsr.prepare import prepare_dataset
@@ -92,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing = features_commands.add_parser("list", help="print the feature catalog")
     listing.add_argument("--level", choices=["node", "global"], default=None)
     listing.set_defaults(handler=_cmd_features_list)
+    tables = features_commands.add_parser(
+        "build-tables", help="rebuild the elemental tables from pymatgen and mendeleev"
+    )
+    tables.add_argument("--out", default=None, type=Path, help="folder (default: the package's)")
+    tables.set_defaults(handler=_cmd_features_build_tables)
 
     prepare = commands.add_parser(
         "prepare", help="validate a dataset, assign roles, build graphs and splits"
@@ -130,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.handler(args)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"sagatsr {args.command}: error: {error}", file=sys.stderr)
+    except (FileNotFoundError, ValueError, KeyError, RuntimeError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"sagatsr {args.command}: error: {message}", file=sys.stderr)
         return 2

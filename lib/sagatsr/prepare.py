@@ -189,7 +189,12 @@ def prepare_dataset(
     if max_entries > 0:
         entries = itertools.islice(entries, max_entries)
     loaded = load_records(
-        entries, spec.targets, supported_elements=unsupported_elements, dataset=name
+        entries,
+        spec.targets,
+        dataset=name,
+        unsupported=unsupported_elements,
+        metadata_types=spec.metadata_types,
+        workers=workers,
     )
     records = loaded.records
     summary = loaded.report.summary()

@@ -1,0 +1,1 @@
+"""Benchmarks: timing harnesses, run provenance (commit, hardware) and result files."""

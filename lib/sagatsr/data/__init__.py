@@ -1,0 +1,1 @@
+"""Dataset sources, validation, site roles, perovskite subsets and splits."""

@@ -17,7 +17,7 @@ from pymatgen.core import Structure
 from torch_geometric.data import Data
 
 from sagatsr.data.roles import SiteRoles, assign_roles
-from sagatsr.features import FEATURIZER_VERSION, global_feature_vector, node_feature_matrix
+from sagatsr.features import FEATURIZER_VERSION, featurize
 from sagatsr.graphs.neighbors import NeighborConfig, raw_neighbor_list, select_neighbors
 
 #: Version of the graph layout; bump when the arrays or their meaning change.
@@ -100,17 +100,18 @@ def build_graph_arrays(
         The graph arrays.
 
     Raises:
-        ValueError: If a site has no neighbour within the cutoff.
+        ValueError: If a site has no neighbour within the cutoff, or the
+            structure is disordered.
+        sagatsr.features.UnsupportedElementError: If an element has no feature data.
     """
     if roles is None:
         roles = assign_roles(structure)
     raw = raw_neighbor_list(structure, config.cutoff)
     selected = select_neighbors(len(structure), raw, config)
+    node_features, global_features = featurize(structure, roles, neighbors=raw)
     return GraphArrays(
-        node_features=np.asarray(node_feature_matrix(structure, roles, neighbors=raw), np.float32),
-        global_features=np.asarray(
-            global_feature_vector(structure, roles, neighbors=raw), np.float32
-        ),
+        node_features=node_features.astype(np.float32),
+        global_features=global_features.astype(np.float32),
         atomic_numbers=np.fromiter((site.specie.Z for site in structure), np.int64, len(structure)),
         roles=np.asarray(roles.roles, dtype=np.int64),
         edge_index=np.stack([selected.neighbors, selected.centers]).astype(np.int64),

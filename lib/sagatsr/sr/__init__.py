@@ -1,0 +1,1 @@
+"""Symbolic regression: one estimator interface over the SISSO, Operon and PySR engines."""

@@ -1,0 +1,1 @@
+"""Training of SA-GAT models with PyTorch Lightning."""

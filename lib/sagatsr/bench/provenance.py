@@ -1,0 +1,92 @@
+"""Who, what and where of a measurement: command, git commit, hardware, date."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The checked-out commit and whether the work tree has uncommitted changes.
+
+    Args:
+        repo: A folder inside the repository (the current folder when ``None``).
+
+    Returns:
+        ``{"commit": sha or "unknown", "dirty": bool or None}``.
+    """
+    folder = str(repo or Path.cwd())
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": "unknown", "dirty": None}
+    return {"commit": sha, "dirty": bool(status)}
+
+
+def cpu_model() -> str:
+    """The CPU model name (from /proc/cpuinfo on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware() -> dict[str, Any]:
+    """CPU model and core count, memory, and the GPU (or ``None``)."""
+    import torch
+
+    memory_gib = None
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        memory_gib = round(pages / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {
+        "cpu": cpu_model(),
+        "cpu_cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "memory_gib": memory_gib,
+        "gpu": gpu,
+        "gpu_count": torch.cuda.device_count() if gpu else 0,
+    }
+
+
+def run_info(command: str | None = None) -> dict[str, Any]:
+    """Everything a result file records about how it was produced.
+
+    Args:
+        command: The command line or notebook that produced the result
+            (``sys.argv`` joined when ``None``).
+
+    Returns:
+        ``command``, ``commit``, ``dirty``, ``hardware``, ``python``, ``torch``,
+        ``date`` (UTC, ISO 8601).
+    """
+    import torch
+
+    return {
+        "command": command if command is not None else " ".join(sys.argv),
+        **git_commit(),
+        "hardware": hardware(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,228 @@
+"""Dataset sources: they read bytes and yield :class:`~sagatsr.data.records.RawEntry`.
+
+A source never parses or judges an entry: parsing CIF text, checking labels and
+deciding what to skip is :mod:`sagatsr.data.validation`'s job, so every source
+reports bad input the same way.
+
+* :class:`CifArchiveSource`: a folder or a zip of ``<id>.cif`` files plus a
+  labels CSV keyed by id (the mirror's format, and the usual format of a
+  user's own data).
+* :class:`CifColumnCsvSource`: one CSV with a column of CIF text (MP-20).
+* :class:`EntryListSource`: entries already in memory (downloads from
+  matminer, jarvis-tools or OPTIMADE end up here).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from sagatsr.data.records import RawEntry
+
+
+class Source(Protocol):
+    """Anything that yields raw entries."""
+
+    def describe(self) -> str:
+        """Where the entries come from, for logs and manifests."""
+        ...
+
+    def iter_entries(self) -> Iterator[RawEntry]:
+        """Yield every entry once, in the source's order."""
+        ...
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    """Open a (possibly gzipped) UTF-8 text file."""
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def read_label_rows(path: Path, id_column: str) -> list[dict[str, str]]:
+    """Read a labels CSV as raw strings (nothing converted, nothing dropped).
+
+    Args:
+        path: CSV file (``.csv`` or ``.csv.gz``) with a header row.
+        id_column: Name of the id column.
+
+    Returns:
+        One dict per data row, column name to the cell text.
+
+    Raises:
+        FileNotFoundError: If ``path`` does not exist.
+        ValueError: If the file is empty or has no ``id_column``.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"labels file {path} does not exist")
+    csv.field_size_limit(1 << 30)  # CIF text columns are long
+    with _open_text(path) as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None:
+            raise ValueError(f"labels file {path} is empty (no header row)")
+        if id_column not in reader.fieldnames:
+            raise ValueError(
+                f"labels file {path} has no {id_column!r} column "
+                f"(columns: {', '.join(reader.fieldnames)})"
+            )
+        return [dict(row) for row in reader]
+
+
+def _split_row(
+    row: dict[str, str], id_column: str, targets: Sequence[str], skip: Sequence[str] = ()
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    labels = {name: row.get(name) for name in targets}
+    metadata = {
+        k: v for k, v in row.items() if k not in targets and k != id_column and k not in skip
+    }
+    return labels, metadata
+
+
+@dataclass
+class CifArchiveSource:
+    """CIF files in a folder or zip, labels in a CSV keyed by id.
+
+    Entries come in the labels file's order; then every structure that has no
+    label row (``labels=None``, reported by validation). A label row whose
+    ``<id>.cif`` is absent gives an entry without CIF text (also reported).
+
+    Args:
+        structures: A folder or a ``.zip`` of ``<id>.cif`` files.
+        labels: The labels CSV (``.csv`` or ``.csv.gz``).
+        targets: Target column names.
+        id_column: Id column of the labels CSV.
+    """
+
+    structures: Path
+    labels: Path
+    targets: Sequence[str]
+    id_column: str = "id"
+
+    def __post_init__(self) -> None:
+        self.structures = Path(self.structures)
+        self.labels = Path(self.labels)
+
+    def describe(self) -> str:
+        """Where the entries come from."""
+        return f"{self.structures} + {self.labels}"
+
+    def _cif_names(self) -> tuple[dict[str, str], zipfile.ZipFile | None]:
+        """``{id: member or file path}`` of every ``*.cif`` and the open zip (if any)."""
+        if self.structures.is_dir():
+            files = sorted(self.structures.glob("*.cif"))
+            return {f.stem: str(f) for f in files}, None
+        if self.structures.is_file():
+            try:
+                archive = zipfile.ZipFile(self.structures)
+            except zipfile.BadZipFile as error:
+                raise ValueError(f"{self.structures} is not a readable zip file: {error}") from None
+            names = [n for n in archive.namelist() if n.lower().endswith(".cif")]
+            return {Path(n).stem: n for n in names}, archive
+        raise FileNotFoundError(f"structures {self.structures} is neither a folder nor a zip file")
+
+    def iter_entries(self) -> Iterator[RawEntry]:
+        """Yield one entry per label row, then one per unlabeled structure."""
+        rows = read_label_rows(self.labels, self.id_column)
+        members, archive = self._cif_names()
+        try:
+            seen: set[str] = set()
+            for row in rows:
+                entry_id = (row.get(self.id_column) or "").strip()
+                labels, metadata = _split_row(row, self.id_column, self.targets)
+                member = members.get(entry_id)
+                seen.add(entry_id)
+                yield RawEntry(
+                    id=entry_id,
+                    origin=self._origin(member, entry_id),
+                    cif_text=self._read(member, archive) if member else None,
+                    labels=labels,
+                    metadata=metadata,
+                )
+            for entry_id, member in members.items():
+                if entry_id not in seen:
+                    yield RawEntry(
+                        id=entry_id,
+                        origin=self._origin(member, entry_id),
+                        cif_text=self._read(member, archive),
+                        labels=None,
+                    )
+        finally:
+            if archive is not None:
+                archive.close()
+
+    def _origin(self, member: str | None, entry_id: str) -> str:
+        if member is None:
+            return f"{self.labels.name} (id {entry_id}; no {entry_id}.cif in {self.structures})"
+        return f"{self.structures.name}:{Path(member).name}"
+
+    @staticmethod
+    def _read(member: str, archive: zipfile.ZipFile | None) -> str:
+        data = archive.read(member) if archive is not None else Path(member).read_bytes()
+        return data.decode("utf-8", errors="replace")
+
+
+@dataclass
+class CifColumnCsvSource:
+    """A CSV (optionally gzipped) with one row per entry and a column of CIF text.
+
+    Args:
+        path: The CSV file.
+        targets: Target column names.
+        id_column: Id column.
+        cif_column: Column holding the CIF text.
+    """
+
+    path: Path
+    targets: Sequence[str]
+    id_column: str = "id"
+    cif_column: str = "cif"
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+
+    def describe(self) -> str:
+        """Where the entries come from."""
+        return str(self.path)
+
+    def iter_entries(self) -> Iterator[RawEntry]:
+        """Yield one entry per row, in file order."""
+        rows = read_label_rows(self.path, self.id_column)
+        if rows and self.cif_column not in rows[0]:
+            raise ValueError(f"{self.path} has no {self.cif_column!r} column")
+        for line, row in enumerate(rows, start=2):
+            entry_id = (row.get(self.id_column) or "").strip()
+            labels, metadata = _split_row(row, self.id_column, self.targets, (self.cif_column,))
+            yield RawEntry(
+                id=entry_id,
+                origin=f"{self.path.name}:line {line}",
+                cif_text=row.get(self.cif_column) or "",
+                labels=labels,
+                metadata=metadata,
+            )
+
+
+@dataclass
+class EntryListSource:
+    """Entries already built in memory (e.g. converted from a download).
+
+    Args:
+        entries: The entries.
+        description: Where they came from.
+    """
+
+    entries: Sequence[RawEntry]
+    description: str = "in-memory entries"
+
+    def describe(self) -> str:
+        """Where the entries come from."""
+        return self.description
+
+    def iter_entries(self) -> Iterator[RawEntry]:
+        """Yield the entries."""
+        yield from self.entries

@@ -1,0 +1,78 @@
+"""Sources read bytes only: every label row and every structure becomes one entry."""
+
+import gzip
+
+import pytest
+
+from sagatsr.data.sources import CifArchiveSource, CifColumnCsvSource, read_label_rows
+from tests.support.datasets import GOOD, cif, write_mirror_dataset
+
+
+@pytest.mark.parametrize("zipped", [True, False])
+def test_archive_source_yields_labels_then_orphans(tmp_path, zipped: bool) -> None:
+    folder = write_mirror_dataset(tmp_path / "toy", zipped=zipped)
+    structures = folder / ("structures.zip" if zipped else "structures")
+    entries = list(
+        CifArchiveSource(
+            structures, folder / "labels.csv", targets=["e_form", "gap"]
+        ).iter_entries()
+    )
+    ids = [e.id for e in entries]
+    assert ids[: len(GOOD)] == list(GOOD)
+    assert ids[-1] == "orphan" and entries[-1].labels is None
+    no_structure = entries[ids.index("nostructure")]
+    assert no_structure.cif_text is None and "no nostructure.cif" in no_structure.origin
+    first = entries[0]
+    assert first.labels == {"e_form": "1.0", "gap": "0.5"}
+    assert first.metadata == {"formula": "SrTiO3", "fold": "0"}
+    assert first.origin.endswith("p-1.cif") and "_cell_length_a" in first.cif_text
+    assert entries[ids.index("empty")].cif_text == ""
+
+
+def test_archive_source_errors_name_the_path(tmp_path) -> None:
+    folder = write_mirror_dataset(tmp_path / "toy", bad=False)
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        list(
+            CifArchiveSource(
+                tmp_path / "nowhere.zip", folder / "labels.csv", ["e_form"]
+            ).iter_entries()
+        )
+    with pytest.raises(FileNotFoundError, match=r"missing\.csv"):
+        list(
+            CifArchiveSource(
+                folder / "structures.zip", folder / "missing.csv", ["e_form"]
+            ).iter_entries()
+        )
+    (tmp_path / "broken.zip").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match=r"broken\.zip"):
+        list(
+            CifArchiveSource(
+                tmp_path / "broken.zip", folder / "labels.csv", ["e_form"]
+            ).iter_entries()
+        )
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(ValueError, match="empty"):
+        read_label_rows(tmp_path / "empty.csv", "id")
+    (tmp_path / "noid.csv").write_text("name,e_form\na,1\n")
+    with pytest.raises(ValueError, match="no 'id' column"):
+        read_label_rows(tmp_path / "noid.csv", "id")
+
+
+def test_cif_column_csv_source_reads_gzip(tmp_path) -> None:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "formula", "formation_energy_per_atom", "band_gap", "cif"])
+    writer.writerow(["mp-1", "SrTiO3", "-3.5", "1.8", cif(GOOD["p-1"])])
+    writer.writerow(["mp-2", "X", "-1.0", "0.0", ""])
+    path = tmp_path / "mp.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(buffer.getvalue())
+    source = CifColumnCsvSource(path, targets=["formation_energy_per_atom", "band_gap"])
+    entries = list(source.iter_entries())
+    assert [e.id for e in entries] == ["mp-1", "mp-2"]
+    assert entries[0].labels == {"formation_energy_per_atom": "-3.5", "band_gap": "1.8"}
+    assert entries[0].metadata == {"formula": "SrTiO3"}
+    assert entries[1].cif_text == "" and entries[1].origin == "mp.csv.gz:line 3"
