@@ -71,6 +71,24 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_featurize(args: argparse.Namespace) -> int:
+    from sagatsr.bench.featurize import benchmark_featurize
+    from sagatsr.graphs.neighbors import NeighborConfig
+
+    result = benchmark_featurize(
+        args.dataset,
+        raw_root=args.raw,
+        neighbors=NeighborConfig(cutoff=args.cutoff, max_neighbors=args.max_neighbors),
+        workers=args.workers,
+        max_entries=args.max_entries,
+        out_path=args.out,
+        command=args.command_line,
+    )
+    print(result["summary"])
+    print(f"written to {args.out}")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from sagatsr.reports import build_reports
 
@@ -122,6 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--max-entries", default=0, type=int, help="0 = all entries")
     prepare.add_argument("--quiet", action="store_true", help="no progress bars")
     prepare.set_defaults(handler=_cmd_prepare)
+    benchmark = commands.add_parser("benchmark", help="measure speed; write reports/metrics")
+    benchmarks = benchmark.add_subparsers(dest="benchmark_command", required=True)
+    featurize = benchmarks.add_parser("featurize", help="crystal graphs per second")
+    featurize.add_argument("dataset", nargs="?", default="castelli_perovskites")
+    featurize.add_argument("--raw", default=None, help="mirror root (default: the mirror)")
+    featurize.add_argument("--workers", default=2, type=int)
+    featurize.add_argument("--max-entries", default=0, type=int, help="0 = all entries")
+    featurize.add_argument("--cutoff", default=8.0, type=float, help="angstrom")
+    featurize.add_argument("--max-neighbors", default=12, type=int)
+    featurize.add_argument("--out", default="reports/metrics/featurize.json", type=Path)
+    featurize.set_defaults(handler=_cmd_benchmark_featurize)
+
     report = commands.add_parser("report", help="render executed notebooks to HTML")
     report.add_argument("--notebooks", default="reports/nb", type=Path)
     report.add_argument("--out", default="reports", type=Path)
@@ -138,7 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The process exit status.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.command_line = " ".join(["sagatsr", *argv])
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

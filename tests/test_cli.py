@@ -1,0 +1,42 @@
+"""The command line: catalog listing, clear errors, the featurize benchmark."""
+
+import json
+
+from sagatsr.cli import main
+from sagatsr.features import GLOBAL_FEATURES, NODE_FEATURES
+from tests.test_prepare import castelli_like
+
+
+def test_features_list(capsys) -> None:
+    assert main(["features", "list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{len(NODE_FEATURES) + len(GLOBAL_FEATURES)} features")
+    assert "B_ionization_energy_1" in out and "tolerance_factor" in out
+    assert main(["features", "list", "--level", "node"]) == 0
+    assert "tolerance_factor" not in capsys.readouterr().out
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("SAGATSR_DATA_MIRROR", str(tmp_path))
+    assert main(["prepare", "nope", "--out", str(tmp_path / "x")]) == 2
+    assert "unknown dataset 'nope'" in capsys.readouterr().err
+    assert main(["prepare", "oqmd_perovskites", "--out", str(tmp_path / "x")]) == 2
+    assert "no folder oqmd_perovskites/" in capsys.readouterr().err
+    monkeypatch.setenv("SAGATSR_DATA_MIRROR", str(tmp_path / "missing"))
+    assert main(["prepare", "oqmd_perovskites", "--out", str(tmp_path / "x")]) == 2
+    assert "is not an existing folder" in capsys.readouterr().err
+
+
+def test_featurize_benchmark_writes_provenance(tmp_path, capsys) -> None:
+    mirror = castelli_like(tmp_path / "mirror", n_copies=2)
+    out = tmp_path / "featurize.json"
+    code = main(
+        ["benchmark", "featurize", "--raw", str(mirror), "--workers", "1", "--out", str(out)]
+    )
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["n_graphs"] == 12 and result["structures_per_second"] > 0
+    for key in ("command", "commit", "hardware", "date", "graph_seconds"):
+        assert key in result
+    assert result["command"].startswith("sagatsr benchmark featurize")
+    assert "cpu" in result["hardware"]
