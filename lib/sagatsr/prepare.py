@@ -25,7 +25,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -250,6 +250,7 @@ def prepare_dataset(
             "n_graphs_from_cache": built.n_from_cache,
             "graph_seconds": round(built.seconds, 3),
             "featurizer": featurizer_key(neighbors),
+            "neighbors": asdict(neighbors),
             "global_features": [f.name for f in GLOBAL_FEATURES],
             "subset_counts": {k: len(v) for k, v in subset_ids.items()},
             "splits": split_sizes,

@@ -27,12 +27,17 @@ def _major(version: str) -> str:
     return str(version).split(".", 1)[0]
 
 
-def save_model(model: SAGAT, folder: str | os.PathLike[str]) -> Path:
+def save_model(
+    model: SAGAT, folder: str | os.PathLike[str], *, metadata: dict[str, Any] | None = None
+) -> Path:
     """Write a model to ``folder`` (created if needed), each file atomically.
 
     Args:
         model: The network (its scalers fitted and target statistics set).
         folder: Destination folder.
+        metadata: JSON-serialisable facts needed to use the model (targets and
+            units, neighbour settings of the graphs, training data), stored in
+            ``config.json`` under ``"metadata"``.
 
     Returns:
         The folder path.
@@ -49,6 +54,7 @@ def save_model(model: SAGAT, folder: str | os.PathLike[str]) -> Path:
             "torch_version": torch.__version__,
             "sagatsr_version": SAGATSR_VERSION,
             "config": model.config.to_dict(),
+            "metadata": metadata or {},
         },
     )
     return path
@@ -61,7 +67,8 @@ def read_model_config(folder: str | os.PathLike[str]) -> tuple[ModelConfig, dict
         folder: A folder written by :func:`save_model`.
 
     Returns:
-        ``(config, metadata)``; metadata holds the version strings.
+        ``(config, metadata)``; metadata holds the version strings and, under
+        ``"metadata"``, what :func:`save_model` was given.
 
     Raises:
         FileNotFoundError: If the folder or one of its files is missing.

@@ -1,0 +1,101 @@
+"""Graphs with targets for training, read from a prepared dataset folder."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from torch_geometric.data import Data
+
+from sagatsr.data.splits import Split, load_split
+from sagatsr.graphs.build import to_data
+from sagatsr.prepare import PreparedDataset
+
+
+@dataclass
+class LabelledGraphs:
+    """Graphs of some ids with one target.
+
+    Attributes:
+        ids: Ids of the graphs, in order.
+        graphs: PyG ``Data`` with ``y`` ``(1, 1)`` in the target's unit.
+        excluded: ``(id, reason)`` of ids left out (missing target or graph).
+    """
+
+    ids: list[str] = field(default_factory=list)
+    graphs: list[Data] = field(default_factory=list)
+    excluded: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def targets(self) -> np.ndarray:
+        """``(N,)`` target values."""
+        return np.array([float(g.y.reshape(-1)[0]) for g in self.graphs])
+
+
+def labelled_graphs(prepared: PreparedDataset, ids: Sequence[str], target: str) -> LabelledGraphs:
+    """Graphs of ``ids`` labelled with ``target``.
+
+    Args:
+        prepared: A prepared dataset.
+        ids: Ids to take.
+        target: A target of the dataset.
+
+    Returns:
+        The graphs; ids without a graph or with a missing target are listed in
+        ``excluded`` with the reason, never dropped silently.
+
+    Raises:
+        KeyError: If ``target`` is not a target of the dataset.
+    """
+    names = [t["name"] for t in prepared.manifest["targets"]]
+    if target not in names:
+        raise KeyError(f"{prepared.name} has no target {target!r} (targets: {', '.join(names)})")
+    values = prepared.records()[target]
+    store = prepared.graphs()
+    out = LabelledGraphs()
+    for graph_id in ids:
+        if graph_id not in store:
+            out.excluded.append((graph_id, "no graph (see graph_failures.csv)"))
+            continue
+        value = float(values.get(graph_id, math.nan))
+        if math.isnan(value):
+            out.excluded.append((graph_id, f"missing target {target}"))
+            continue
+        position = int(store.index_of([graph_id])[0])
+        out.ids.append(graph_id)
+        out.graphs.append(to_data(store.graph(position), graph_id=graph_id, y=np.array([value])))
+    return out
+
+
+def load_split_parts(
+    prepared: PreparedDataset, subset: str, split: str, target: str
+) -> tuple[Split, dict[str, LabelledGraphs]]:
+    """Train, validation and test graphs of a saved split.
+
+    Args:
+        prepared: A prepared dataset.
+        subset: Subset name (``"all"``, ``"ABO3"``, ...).
+        split: Split name (``"random"``, ``"matbench_fold0"``, ...).
+        target: Target name.
+
+    Returns:
+        The split and ``{"train", "val", "test"}`` graphs.
+
+    Raises:
+        FileNotFoundError: If the split does not exist; the message lists the
+            splits of the subset.
+    """
+    folder = prepared.out_dir / "splits" / subset / split
+    if not folder.is_dir():
+        available = sorted(p.name for p in (prepared.out_dir / "splits" / subset).glob("*"))
+        raise FileNotFoundError(
+            f"{prepared.name} has no split {subset}/{split} (available: {', '.join(available)})"
+        )
+    saved = load_split(folder)
+    parts = {
+        part: labelled_graphs(prepared, getattr(saved, part), target)
+        for part in ("train", "val", "test")
+    }
+    return saved, parts

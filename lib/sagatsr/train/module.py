@@ -1,0 +1,80 @@
+"""The Lightning module: L1 loss on standardised targets, AdamW, warm-up + polynomial decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+import torchmetrics
+from torch import Tensor
+from torch.nn import functional
+
+from sagatsr.model import SAGAT, ModelConfig
+from sagatsr.train.config import TrainConfig, lr_factor
+
+
+class SAGATModule(pl.LightningModule):
+    """Wraps a :class:`~sagatsr.model.SAGAT` for training.
+
+    The network predicts standardised targets; its own buffers hold the feature
+    scalers and target statistics (set before training), so a checkpoint
+    restores everything needed to predict in physical units.
+
+    Args:
+        model_config: :meth:`ModelConfig.to_dict` output.
+        train_config: :meth:`TrainConfig.to_dict` output.
+    """
+
+    def __init__(self, model_config: dict[str, Any], train_config: dict[str, Any]) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.model = SAGAT(ModelConfig.from_dict(model_config))
+        self.train_config = TrainConfig.from_dict(train_config)
+        self.val_mae = torchmetrics.MeanAbsoluteError()
+
+    def forward(self, batch: Any) -> Tensor:
+        """Standardised predictions ``(B, n_targets)``."""
+        return self.model(batch)
+
+    def _standardised_target(self, batch: Any) -> Tensor:
+        return (batch.y - self.model.target_mean) / self.model.target_std
+
+    def training_step(self, batch: Any, batch_idx: int) -> Tensor:
+        """L1 loss on standardised targets."""
+        loss = functional.l1_loss(self.model(batch), self._standardised_target(batch))
+        self.log(
+            "train_loss",
+            loss,
+            on_step=False,
+            on_epoch=True,
+            prog_bar=True,
+            batch_size=batch.num_graphs,
+            sync_dist=True,
+        )
+        return loss
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        """Accumulate the validation MAE in physical units."""
+        physical = self.model(batch) * self.model.target_std + self.model.target_mean
+        self.val_mae.update(physical, batch.y)
+        self.log(
+            "val_mae",
+            self.val_mae,
+            on_step=False,
+            on_epoch=True,
+            prog_bar=True,
+            batch_size=batch.num_graphs,
+        )
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        """AdamW with a per-step warm-up and polynomial decay schedule."""
+        config = self.train_config
+        optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        total = int(self.trainer.estimated_stepping_batches)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: lr_factor(step, total, config)
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}

@@ -1,0 +1,219 @@
+"""Train on a prepared dataset's saved split and write predictions and metrics.
+
+``train_on_split`` is what ``sagatsr train`` and notebook 02 call; it adds the
+run's results to the run folder of :mod:`sagatsr.train.runner`::
+
+    predictions.csv   id, part (train/val/test), target, prediction (target unit)
+    excluded.csv      ids left out of a part, with the reason
+    metrics.json      MAE / RMSE / R2 per part, epochs, wall time, settings, provenance
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sagatsr.bench.provenance import run_info
+from sagatsr.features import NODE_FEATURES
+from sagatsr.io_utils import atomic_open, write_json
+from sagatsr.model import ModelConfig
+from sagatsr.prepare import PreparedDataset
+from sagatsr.train.config import TrainConfig
+from sagatsr.train.data import LabelledGraphs, load_split_parts
+from sagatsr.train.metrics import regression_metrics
+from sagatsr.train.runner import fit_model, predict_graphs, save_best_model
+
+PARTS = ("train", "val", "test")
+
+
+def model_config_for(prepared: PreparedDataset, **overrides: Any) -> ModelConfig:
+    """A model configuration matching a prepared dataset's feature widths and graphs.
+
+    Args:
+        prepared: The prepared dataset.
+        **overrides: Any :class:`ModelConfig` field (``hidden``, ``layers``,
+            ``embedding``...). Unknown names are an error.
+
+    Returns:
+        The configuration; ``catalog_version`` is the dataset's featurizer key.
+
+    Raises:
+        ValueError: For unknown override names.
+    """
+    known = {f.name for f in fields(ModelConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown model settings: {', '.join(unknown)}")
+    store = prepared.graphs()
+    global_names = tuple(prepared.manifest["global_features"])
+    node_names = tuple(spec.name for spec in NODE_FEATURES)
+    if store.node_features.shape[1] != len(node_names):
+        raise ValueError(
+            f"{prepared.out_dir} was prepared with {store.node_features.shape[1]} node features, "
+            f"this version has {len(node_names)}; prepare the dataset again"
+        )
+    values: dict[str, Any] = {
+        "n_node_features": len(node_names),
+        "n_global_features": len(global_names),
+        "node_feature_names": node_names,
+        "global_feature_names": global_names,
+        "cutoff": float(prepared.manifest.get("neighbors", {}).get("cutoff", 8.0)),
+        "catalog_version": store.featurizer,
+    }
+    values.update(overrides)
+    return ModelConfig(**values)
+
+
+def _predictions_frame(
+    parts: dict[str, LabelledGraphs], predictions: dict[str, Any], target: str
+) -> pd.DataFrame:
+    frames = [
+        pd.DataFrame(
+            {
+                "id": graphs.ids,
+                "part": part,
+                target: graphs.targets,
+                "prediction": predictions[part],
+            }
+        )
+        for part, graphs in parts.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def train_on_split(
+    prepared_dir: str | os.PathLike[str],
+    *,
+    subset: str,
+    split: str,
+    target: str,
+    out_dir: str | os.PathLike[str],
+    model_settings: dict[str, Any] | None = None,
+    train_config: TrainConfig | None = None,
+    resume: bool = True,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Train one model on a saved split, evaluate it and write the run folder.
+
+    Args:
+        prepared_dir: A folder written by :func:`sagatsr.prepare.prepare_dataset`.
+        subset: Subset name.
+        split: Split name (e.g. ``"random"``, ``"matbench_fold0"``).
+        target: Target name.
+        out_dir: Run folder.
+        model_settings: :class:`ModelConfig` overrides.
+        train_config: Optimisation settings.
+        resume: Continue an interrupted run from its last checkpoint.
+        command: Command recorded in ``metrics.json``.
+
+    Returns:
+        The content of ``metrics.json``.
+    """
+    prepared = PreparedDataset.load(prepared_dir)
+    train_config = train_config or TrainConfig()
+    _, parts = load_split_parts(prepared, subset, split, target)
+    model_config = model_config_for(prepared, **(model_settings or {}))
+    result = fit_model(
+        parts["train"], parts["val"], model_config, train_config, out_dir, resume=resume
+    )
+    unit = next(t["unit"] for t in prepared.manifest["targets"] if t["name"] == target)
+    save_best_model(
+        result,
+        out_dir,
+        metadata={
+            "dataset": prepared.name,
+            "subset": subset,
+            "split": split,
+            "target": target,
+            "unit": unit,
+            "neighbors": prepared.manifest.get("neighbors", {}),
+            "train_config": train_config.to_dict(),
+        },
+    )
+    predictions = {part: predict_graphs(result.model, parts[part]) for part in PARTS}
+    folder = Path(out_dir)
+    with atomic_open(folder / "predictions.csv", "w", newline="") as handle:
+        _predictions_frame(parts, predictions, target).to_csv(handle, index=False)
+    excluded = [
+        {"part": part, "id": graph_id, "reason": reason}
+        for part in PARTS
+        for graph_id, reason in parts[part].excluded
+    ]
+    with atomic_open(folder / "excluded.csv", "w", newline="") as handle:
+        pd.DataFrame(excluded, columns=["part", "id", "reason"]).to_csv(handle, index=False)
+    scores = {
+        part: regression_metrics(parts[part].targets, predictions[part])
+        for part in PARTS
+        if parts[part].graphs
+    }
+    test = scores.get("test", {})
+    test_mae, test_r2 = test.get("mae", float("nan")), test.get("r2", float("nan"))
+    metrics = {
+        "summary": (
+            f"{prepared.name}/{subset} {target}: test MAE {test_mae:.4g} {unit}"
+            f" (R2 {test_r2:.3f}, {result.epochs_run} epochs)"
+        ),
+        "dataset": prepared.name,
+        "subset": subset,
+        "split": split,
+        "target": target,
+        "unit": unit,
+        "metrics": scores,
+        "n_excluded": {part: len(parts[part].excluded) for part in PARTS},
+        "best_epoch": result.best_epoch,
+        "best_val_mae": result.best_val_mae,
+        "epochs_run": result.epochs_run,
+        "train_seconds": round(result.seconds, 2),
+        "device": result.device,
+        "model_config": {
+            k: v
+            for k, v in model_config.to_dict().items()
+            if k not in ("node_feature_names", "global_feature_names")
+        },
+        "train_config": train_config.to_dict(),
+        **run_info(command),
+    }
+    write_json(folder / "metrics.json", metrics)
+    return metrics
+
+
+def train_targets(
+    prepared_dir: str | os.PathLike[str],
+    *,
+    subset: str,
+    split: str,
+    out_root: str | os.PathLike[str],
+    targets: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> dict[str, dict[str, Any]]:
+    """Train one model per target (every target of the dataset when ``targets`` is ``None``).
+
+    Args:
+        prepared_dir: Prepared dataset folder.
+        subset: Subset name.
+        split: Split name.
+        out_root: Runs go to ``out_root/<target>``.
+        targets: Target names.
+        **kwargs: Passed to :func:`train_on_split`.
+
+    Returns:
+        ``{target: metrics}``.
+    """
+    prepared = PreparedDataset.load(prepared_dir)
+    names = list(targets) if targets else [t["name"] for t in prepared.manifest["targets"]]
+    return {
+        name: train_on_split(
+            prepared_dir,
+            subset=subset,
+            split=split,
+            target=name,
+            out_dir=Path(out_root) / name,
+            **kwargs,
+        )
+        for name in names
+    }

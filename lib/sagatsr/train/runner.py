@@ -1,0 +1,249 @@
+"""Fit a model on labelled graphs with Lightning: checkpoints, early stopping, resume.
+
+Run folder layout (``out_dir``)::
+
+    checkpoints/last.ckpt   resumable state (model, optimizer, schedule, epoch)
+    checkpoints/best.ckpt   the epoch with the lowest validation MAE
+    history.csv             epoch, train_loss (standardised L1), val_mae (unit), lr, seconds
+    model/                  the best model (sagatsr.model.save_model)
+
+A run killed at any point restarts from ``last.ckpt`` without losing the
+epochs it completed.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import pandas as pd
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from torch_geometric.loader import DataLoader
+
+from sagatsr.model import SAGAT, ModelConfig, fit_scalers, save_model
+from sagatsr.train.config import TrainConfig
+from sagatsr.train.data import LabelledGraphs
+from sagatsr.train.module import SAGATModule
+
+logger = logging.getLogger(__name__)
+
+HISTORY_COLUMNS = ("epoch", "train_loss", "val_mae", "lr", "seconds")
+
+
+class HistoryCallback(Callback):
+    """Append one row per finished epoch to ``history.csv`` (kept across resumes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.started = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Write the epoch's row."""
+        if trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        metrics = trainer.callback_metrics
+        row = {
+            "epoch": trainer.current_epoch,
+            "train_loss": float(metrics.get("train_loss", float("nan"))),
+            "val_mae": float(metrics.get("val_mae", float("nan"))),
+            "lr": float(trainer.optimizers[0].param_groups[0]["lr"]),
+            "seconds": round(time.perf_counter() - self.started, 3),
+        }
+        new = not self.path.exists()
+        with open(self.path, "a", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=HISTORY_COLUMNS)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+
+
+def read_history(out_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """The learning curve of a run (last row per epoch when a resume repeated one)."""
+    path = Path(out_dir) / "history.csv"
+    if not path.is_file():
+        return pd.DataFrame(columns=list(HISTORY_COLUMNS))
+    frame = pd.read_csv(path)
+    return frame.drop_duplicates("epoch", keep="last").reset_index(drop=True)
+
+
+@dataclass
+class FitResult:
+    """Outcome of :func:`fit_model`.
+
+    Attributes:
+        model: The best model (lowest validation MAE), eval mode, on CPU.
+        best_epoch: Its epoch (0-based).
+        best_val_mae: Its validation MAE (target unit).
+        epochs_run: Epochs completed in total (resumed runs included).
+        seconds: Wall time of this call.
+        device: What trained it, e.g. ``"cpu"`` or ``"cuda x1"``.
+    """
+
+    model: SAGAT
+    best_epoch: int
+    best_val_mae: float
+    epochs_run: int
+    seconds: float
+    device: str
+
+
+def _accelerator(config: TrainConfig) -> str:
+    if config.accelerator != "auto":
+        return config.accelerator
+    return "gpu" if torch.cuda.is_available() else "cpu"
+
+
+def fit_model(
+    train: LabelledGraphs,
+    val: LabelledGraphs,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    out_dir: str | os.PathLike[str],
+    *,
+    resume: bool = True,
+    extra_callbacks: Sequence[Callback] = (),
+) -> FitResult:
+    """Train a model, keeping the best validation checkpoint.
+
+    Args:
+        train: Training graphs (scalers and target statistics are fitted on them).
+        val: Validation graphs (early stopping and checkpoint selection).
+        model_config: Network hyperparameters (``n_targets`` must be 1).
+        train_config: Optimisation settings.
+        out_dir: Run folder (see the module docstring).
+        resume: Continue from ``checkpoints/last.ckpt`` when it exists.
+        extra_callbacks: More Lightning callbacks (e.g. custom logging).
+
+    Returns:
+        The best model and run facts.
+
+    Raises:
+        ValueError: If ``train`` or ``val`` is empty.
+    """
+    if not train.graphs or not val.graphs:
+        raise ValueError(
+            f"need training and validation graphs (got {len(train.graphs)} and {len(val.graphs)})"
+        )
+    started = time.perf_counter()
+    folder = Path(out_dir)
+    checkpoints = folder / "checkpoints"
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    pl.seed_everything(train_config.seed, workers=True, verbose=False)
+
+    module = SAGATModule(model_config.to_dict(), train_config.to_dict())
+    fit_scalers(module.model, train.graphs)
+    targets = train.targets
+    std = float(targets.std()) if targets.size > 1 and targets.std() > 0 else 1.0
+    module.model.set_target_stats([float(targets.mean())], [std])
+
+    generator = torch.Generator().manual_seed(train_config.seed)
+    train_loader = DataLoader(
+        train.graphs,
+        batch_size=train_config.batch_size,
+        shuffle=True,
+        num_workers=train_config.num_workers,
+        generator=generator,
+    )
+    val_loader = DataLoader(
+        val.graphs, batch_size=train_config.batch_size, num_workers=train_config.num_workers
+    )
+    # Both checkpoints are written after the epoch is complete (its validation
+    # included), so a resume starts at the next epoch instead of repeating one.
+    best = ModelCheckpoint(
+        dirpath=checkpoints,
+        filename="best",
+        monitor="val_mae",
+        mode="min",
+        save_top_k=1,
+        enable_version_counter=False,
+        save_on_train_epoch_end=True,
+    )
+    last = ModelCheckpoint(
+        dirpath=checkpoints,
+        filename="last",
+        monitor=None,
+        save_top_k=1,
+        enable_version_counter=False,
+        save_on_train_epoch_end=True,
+    )
+    callbacks: list[Callback] = [
+        best,
+        last,
+        HistoryCallback(folder / "history.csv"),
+        *extra_callbacks,
+    ]
+    if train_config.patience:
+        callbacks.append(
+            EarlyStopping(monitor="val_mae", mode="min", patience=train_config.patience)
+        )
+    accelerator = _accelerator(train_config)
+    deterministic: bool | str = train_config.deterministic
+    if accelerator != "cpu" and deterministic:
+        deterministic = "warn"  # some scatter kernels have no deterministic CUDA version
+    trainer = pl.Trainer(
+        max_epochs=train_config.epochs,
+        accelerator=accelerator,
+        devices=train_config.devices,
+        callbacks=callbacks,
+        logger=False,
+        enable_progress_bar=train_config.progress_bar,
+        enable_model_summary=False,
+        deterministic=deterministic,
+        num_sanity_val_steps=0,
+        max_time=timedelta(minutes=train_config.max_time_minutes)
+        if train_config.max_time_minutes
+        else None,
+        default_root_dir=str(folder),
+    )
+    last_path = checkpoints / "last.ckpt"
+    ckpt_path = str(last_path) if resume and last_path.is_file() else None
+    if ckpt_path:
+        logger.info("resuming from %s", ckpt_path)
+    trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path)
+
+    best_path = best.best_model_path or str(checkpoints / "best.ckpt")
+    best_module = SAGATModule.load_from_checkpoint(best_path, map_location="cpu")
+    state = torch.load(best_path, map_location="cpu", weights_only=False)
+    best_epoch = int(state.get("epoch", 0))
+    history = read_history(folder)
+    best_val = float(best.best_model_score) if best.best_model_score is not None else float("nan")
+    devices = trainer.num_devices
+    return FitResult(
+        model=best_module.model.eval(),
+        best_epoch=best_epoch,
+        best_val_mae=best_val,
+        epochs_run=int(history["epoch"].max()) + 1 if len(history) else trainer.current_epoch,
+        seconds=time.perf_counter() - started,
+        device="cpu" if accelerator == "cpu" else f"{accelerator} x{devices}",
+    )
+
+
+@torch.no_grad()
+def predict_graphs(model: SAGAT, graphs: LabelledGraphs, batch_size: int = 256) -> np.ndarray:
+    """Predictions in physical units, ``(N,)`` in the order of ``graphs``."""
+    model.eval()
+    if not graphs.graphs:
+        return np.zeros(0)
+    device = next(model.parameters()).device
+    out = [
+        model.predict(batch.to(device)).cpu()
+        for batch in DataLoader(graphs.graphs, batch_size=batch_size)
+    ]
+    return torch.cat(out).reshape(-1).numpy().astype(np.float64)
+
+
+def save_best_model(
+    result: FitResult, out_dir: str | os.PathLike[str], metadata: dict[str, Any]
+) -> Path:
+    """Save the best model into ``out_dir/model`` with prediction metadata."""
+    return save_model(result.model, Path(out_dir) / "model", metadata=metadata)

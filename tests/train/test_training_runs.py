@@ -1,0 +1,167 @@
+"""Lightning training on a tiny prepared dataset: determinism, resume, ablations, outputs."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from lightning.pytorch.callbacks import Callback
+
+from sagatsr.graphs.neighbors import NeighborConfig
+from sagatsr.model import load_model
+from sagatsr.prepare import PreparedDataset, prepare_dataset
+from sagatsr.train.config import TrainConfig
+from sagatsr.train.data import load_split_parts
+from sagatsr.train.pipeline import model_config_for, train_on_split, train_targets
+from sagatsr.train.runner import fit_model, predict_graphs, read_history
+from tests.test_prepare import castelli_like
+
+SMALL = {"hidden": 16, "heads": 2, "layers": 1, "edge_dim": 8, "n_rbf": 8, "sae_basis": 4}
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory) -> PreparedDataset:
+    root = tmp_path_factory.mktemp("train")
+    mirror = castelli_like(root / "mirror", n_copies=5)
+    return prepare_dataset(
+        "castelli_perovskites",
+        raw_root=mirror,
+        out_dir=root / "prepared",
+        neighbors=NeighborConfig(),
+    )
+
+
+def quick(epochs: int = 3, **kwargs) -> TrainConfig:
+    return TrainConfig(
+        epochs=epochs, batch_size=8, lr=3e-3, progress_bar=False, patience=0, **kwargs
+    )
+
+
+def test_train_on_split_writes_the_run_folder(prepared, tmp_path) -> None:
+    out = tmp_path / "run"
+    metrics = train_on_split(
+        prepared.out_dir,
+        subset="all",
+        split="matbench_fold0",
+        target="e_form",
+        out_dir=out,
+        model_settings=SMALL,
+        train_config=quick(),
+        command="test",
+    )
+    assert {p.name for p in out.iterdir()} >= {
+        "checkpoints",
+        "history.csv",
+        "model",
+        "predictions.csv",
+        "metrics.json",
+        "excluded.csv",
+    }
+    assert json.loads((out / "metrics.json").read_text()) == json.loads(json.dumps(metrics))
+    assert metrics["unit"] == "eV/cell" and metrics["epochs_run"] == 3
+    assert set(metrics["metrics"]) == {"train", "val", "test"}
+    predictions = pd.read_csv(out / "predictions.csv")
+    test_ids = (prepared.out_dir / "splits/all/matbench_fold0/test.txt").read_text().split()
+    excluded = pd.read_csv(out / "excluded.csv")
+    assert set(predictions.query("part == 'test'")["id"]) == set(test_ids)
+    # The masked 99 eV/cell entry is listed, not silently dropped.
+    assert excluded[["id", "reason"]].values.tolist() == [
+        ["mb-perovskites-00002", "missing target e_form"]
+    ]
+    # The saved model predicts exactly what the run reported, in physical units.
+    model = load_model(out / "model", expected_catalog_version=prepared.graphs().featurizer)
+    _, parts = load_split_parts(prepared, "all", "matbench_fold0", "e_form")
+    np.testing.assert_allclose(
+        predict_graphs(model, parts["test"]),
+        predictions.query("part == 'test'")["prediction"].to_numpy(),
+        rtol=1e-5,
+    )
+    stored = json.loads((out / "model" / "config.json").read_text())["metadata"]
+    assert stored["target"] == "e_form" and stored["unit"] == "eV/cell"
+    assert stored["neighbors"]["cutoff"] == 8.0
+
+
+def test_fixed_seed_is_deterministic_on_cpu(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold1", "e_form")
+    config = model_config_for(prepared, **SMALL, dropout=0.2)
+    runs = [
+        fit_model(parts["train"], parts["val"], config, quick(seed=7), tmp_path / f"r{i}")
+        for i in range(2)
+    ]
+    first, second = (predict_graphs(r.model, parts["test"]) for r in runs)
+    np.testing.assert_array_equal(first, second)
+    other = fit_model(parts["train"], parts["val"], config, quick(seed=8), tmp_path / "r3")
+    assert not np.array_equal(first, predict_graphs(other.model, parts["test"]))
+
+
+class Crash(Callback):
+    """Simulates a kill after ``at`` epochs (checkpoints of those epochs are on disk)."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.current_epoch + 1 == self.at:
+            raise RuntimeError("simulated kill")
+
+
+def test_resume_after_a_kill_keeps_completed_epochs(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
+    config = model_config_for(prepared, **SMALL)
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="simulated kill"):
+        fit_model(
+            parts["train"], parts["val"], config, quick(epochs=5), out, extra_callbacks=[Crash(3)]
+        )
+    assert read_history(out)["epoch"].tolist() == [0, 1, 2]
+    result = fit_model(parts["train"], parts["val"], config, quick(epochs=5), out)
+    assert read_history(out)["epoch"].tolist() == [0, 1, 2, 3, 4]
+    assert result.epochs_run == 5
+    # Running again after completion trains nothing more.
+    again = fit_model(parts["train"], parts["val"], config, quick(epochs=5), out)
+    assert read_history(out)["epoch"].tolist() == [0, 1, 2, 3, 4]
+    np.testing.assert_array_equal(
+        predict_graphs(again.model, parts["test"]), predict_graphs(result.model, parts["test"])
+    )
+
+
+@pytest.mark.parametrize("embedding", ["sae", "fcn", "onehot"])
+def test_each_embedding_trains(prepared, tmp_path, embedding: str) -> None:
+    metrics = train_on_split(
+        prepared.out_dir,
+        subset="ABO3",
+        split="matbench_fold3",
+        target="e_form",
+        out_dir=tmp_path / embedding,
+        model_settings={**SMALL, "embedding": embedding},
+        train_config=quick(epochs=2),
+    )
+    history = read_history(tmp_path / embedding)
+    assert len(history) == 2 and np.isfinite(history["train_loss"]).all()
+    assert np.isfinite(metrics["metrics"]["test"]["mae"])
+
+
+def test_one_call_trains_every_target(prepared, tmp_path) -> None:
+    results = train_targets(
+        prepared.out_dir,
+        subset="all",
+        split="matbench_fold4",
+        out_root=tmp_path,
+        model_settings=SMALL,
+        train_config=quick(epochs=1),
+    )
+    assert set(results) == {"e_form", "gap_gllbsc"}
+    assert (tmp_path / "gap_gllbsc" / "model" / "state.pt").is_file()
+
+
+def test_unknown_split_and_settings_are_clear_errors(prepared, tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="available: matbench_fold0"):
+        train_on_split(
+            prepared.out_dir, subset="all", split="random", target="e_form", out_dir=tmp_path
+        )
+    with pytest.raises(KeyError, match="targets: e_form"):
+        train_on_split(
+            prepared.out_dir, subset="all", split="matbench_fold0", target="gap", out_dir=tmp_path
+        )
+    with pytest.raises(ValueError, match="unknown model settings: widthh"):
+        model_config_for(prepared, widthh=3)
