@@ -89,6 +89,98 @@ def _cmd_benchmark_featurize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_settings(args: argparse.Namespace) -> dict:
+    names = ("embedding", "hidden", "heads", "layers", "edge_dim", "dropout")
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
+def _train_config(args: argparse.Namespace) -> object:
+    from sagatsr.train.config import TrainConfig
+
+    devices = args.devices if args.devices in ("auto", None) else int(args.devices)
+    return TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        patience=args.patience,
+        seed=args.seed,
+        accelerator=args.accelerator,
+        devices=devices,
+        progress_bar=not args.quiet,
+        max_time_minutes=args.max_time,
+    )
+
+
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    model = parser.add_argument_group("model (defaults: sagatsr.model.ModelConfig)")
+    model.add_argument("--embedding", choices=["sae", "fcn", "onehot"], default=None)
+    model.add_argument("--hidden", type=int, default=None)
+    model.add_argument("--heads", type=int, default=None)
+    model.add_argument("--layers", type=int, default=None)
+    model.add_argument("--edge-dim", type=int, default=None)
+    model.add_argument("--dropout", type=float, default=None)
+    train = parser.add_argument_group("training")
+    train.add_argument("--epochs", type=int, default=200)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--weight-decay", type=float, default=3e-5)
+    train.add_argument("--patience", type=int, default=30, help="0 disables early stopping")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--accelerator", default="auto", help="auto, cpu or gpu")
+    train.add_argument("--devices", default="auto", help="auto or a number (>1: DDP)")
+    train.add_argument("--max-time", type=float, default=0.0, help="minutes per run (0: none)")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from sagatsr.train.pipeline import train_targets
+
+    targets = None if args.target in (None, ["all"]) else args.target
+    results = train_targets(
+        args.prepared,
+        subset=args.subset,
+        split=args.split,
+        out_root=args.out,
+        targets=targets,
+        model_settings=_model_settings(args),
+        train_config=_train_config(args),
+        command=args.command_line,
+    )
+    for metrics in results.values():
+        print(metrics["summary"])
+    return 0
+
+
+def _cmd_benchmark_matbench(args: argparse.Namespace) -> int:
+    from sagatsr.bench.matbench import run_matbench
+
+    result = run_matbench(
+        args.prepared,
+        args.runs,
+        folds=args.folds,
+        model_settings=_model_settings(args),
+        train_config=_train_config(args),
+        out_path=args.out,
+        command=args.command_line,
+    )
+    print(result["summary"])
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import json
+
+    from sagatsr.predict import format_predictions, predict_files, predictions_as_json
+
+    results = predict_files(args.model, args.cifs, top_k=args.top)
+    if args.json:
+        print(json.dumps(predictions_as_json(results), indent=2))
+    else:
+        print(format_predictions(results))
+    return 1 if any(r.error for r in results) else 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from sagatsr.reports import build_reports
 
@@ -140,6 +232,24 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--max-entries", default=0, type=int, help="0 = all entries")
     prepare.add_argument("--quiet", action="store_true", help="no progress bars")
     prepare.set_defaults(handler=_cmd_prepare)
+    train = commands.add_parser("train", help="train SA-GAT models on a prepared dataset")
+    train.add_argument("prepared", type=Path, help="prepared dataset folder")
+    train.add_argument("--subset", default="all")
+    train.add_argument("--split", default="random", help="e.g. random, matbench_fold0")
+    train.add_argument(
+        "--target", action="append", default=None, help="repeatable; default or 'all': every target"
+    )
+    train.add_argument("--out", required=True, type=Path, help="runs go to OUT/<target>")
+    _add_training_options(train)
+    train.set_defaults(handler=_cmd_train)
+
+    predict = commands.add_parser("predict", help="predict CIF files with a saved model")
+    predict.add_argument("model", type=Path, help="model folder (<run>/model)")
+    predict.add_argument("cifs", nargs="+", help="CIF files")
+    predict.add_argument("--top", type=int, default=5, help="top importance coefficients shown")
+    predict.add_argument("--json", action="store_true", help="machine-readable output")
+    predict.set_defaults(handler=_cmd_predict)
+
     benchmark = commands.add_parser("benchmark", help="measure speed; write reports/metrics")
     benchmarks = benchmark.add_subparsers(dest="benchmark_command", required=True)
     featurize = benchmarks.add_parser("featurize", help="crystal graphs per second")
@@ -151,6 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     featurize.add_argument("--max-neighbors", default=12, type=int)
     featurize.add_argument("--out", default="reports/metrics/featurize.json", type=Path)
     featurize.set_defaults(handler=_cmd_benchmark_featurize)
+    matbench = benchmarks.add_parser("matbench", help="Matbench perovskites, 5 folds")
+    matbench.add_argument(
+        "--prepared", default="artifacts/prepared/castelli_perovskites", type=Path
+    )
+    matbench.add_argument("--runs", default="models/matbench", type=Path, help="run folders")
+    matbench.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    matbench.add_argument("--out", default="reports/metrics/matbench_perovskites.json", type=Path)
+    _add_training_options(matbench)
+    matbench.set_defaults(handler=_cmd_benchmark_matbench)
 
     report = commands.add_parser("report", help="render executed notebooks to HTML")
     report.add_argument("--notebooks", default="reports/nb", type=Path)
