@@ -1,0 +1,43 @@
+"""params.yaml, the profiles and dvc.yaml stay consistent with each other."""
+
+from pathlib import Path
+
+import yaml
+
+from sagatsr.profiles import available_profiles, render_params
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_params_yaml_is_the_quick_profile() -> None:
+    assert (ROOT / "params.yaml").read_text() == render_params("quick", ROOT / "profiles")
+    assert available_profiles(ROOT / "profiles") == ["paper", "quick"]
+
+
+def test_profiles_share_structure_and_runs() -> None:
+    quick = yaml.safe_load((ROOT / "profiles" / "quick.yaml").read_text())
+    paper = yaml.safe_load((ROOT / "profiles" / "paper.yaml").read_text())
+
+    def keys(tree: dict, prefix: str = "") -> set[str]:
+        out = set()
+        for key, value in tree.items():
+            out.add(prefix + key)
+            if isinstance(value, dict) and key != "runs":
+                out |= keys(value, prefix + key + ".")
+        return out
+
+    assert keys(quick) == keys(paper)
+    assert quick["train"]["runs"] == paper["train"]["runs"]
+
+
+def test_report_stage_depends_on_every_executed_notebook() -> None:
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    expected = {f"reports/nb/01_prepare_data_{d}.ipynb" for d in params["prepare"]["datasets"]}
+    expected |= {f"reports/nb/02_train_gat_{run}.ipynb" for run in params["train"]["runs"]}
+    deps = {d for d in pipeline["stages"]["report"]["deps"] if d.endswith(".ipynb")}
+    assert deps == expected
+    outs = {
+        next(iter(o)) if isinstance(o, dict) else o for o in pipeline["stages"]["report"]["outs"]
+    }
+    assert outs == {"reports/index.html"} | {"reports/" + Path(d).stem + ".html" for d in expected}
