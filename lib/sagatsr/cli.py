@@ -168,6 +168,24 @@ def _cmd_benchmark_matbench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_throughput(args: argparse.Namespace) -> int:
+    from sagatsr.bench.throughput import measure_throughput
+
+    result = measure_throughput(
+        args.prepared,
+        target=args.target,
+        subset=args.subset,
+        batch_size=args.batch_size,
+        n_batches=args.n_batches,
+        devices=tuple(args.devices),
+        model_settings=_model_settings(args),
+        out_path=args.out,
+        command=args.command_line,
+    )
+    print(result["summary"])
+    return 0
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     import json
 
@@ -270,6 +288,23 @@ def build_parser() -> argparse.ArgumentParser:
     matbench.add_argument("--out", default="reports/metrics/matbench_perovskites.json", type=Path)
     _add_training_options(matbench)
     matbench.set_defaults(handler=_cmd_benchmark_matbench)
+    throughput = benchmarks.add_parser("throughput", help="training graphs per second")
+    throughput.add_argument(
+        "--prepared", default="artifacts/prepared/castelli_perovskites", type=Path
+    )
+    throughput.add_argument("--target", default="e_form")
+    throughput.add_argument("--subset", default="all")
+    throughput.add_argument("--batch-size", type=int, default=64)
+    throughput.add_argument("--n-batches", type=int, default=20)
+    throughput.add_argument("--devices", nargs="+", default=["cpu", "cuda"])
+    throughput.add_argument("--embedding", choices=["sae", "fcn", "onehot"], default=None)
+    throughput.add_argument("--hidden", type=int, default=None)
+    throughput.add_argument("--heads", type=int, default=None)
+    throughput.add_argument("--layers", type=int, default=None)
+    throughput.add_argument("--edge-dim", type=int, default=None)
+    throughput.add_argument("--dropout", type=float, default=None)
+    throughput.add_argument("--out", default="reports/metrics/throughput.json", type=Path)
+    throughput.set_defaults(handler=_cmd_benchmark_throughput)
 
     report = commands.add_parser("report", help="render executed notebooks to HTML")
     report.add_argument("--notebooks", default="reports/nb", type=Path)
