@@ -186,6 +186,24 @@ def _cmd_benchmark_throughput(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_suite(args: argparse.Namespace) -> int:
+    from sagatsr.bench.suites import SUBSET_RUNS, ablation_runs, run_suite
+
+    runs = SUBSET_RUNS if args.suite == "subsets" else ablation_runs(folds=args.folds)
+    result = run_suite(
+        args.suite,
+        runs,
+        prepared_root=args.prepared_root,
+        runs_root=args.runs / args.suite,
+        model_settings=_model_settings(args),
+        train_config=_train_config(args),
+        out_path=args.out or Path("reports/metrics") / f"{args.suite}.json",
+        command=args.command_line,
+    )
+    print(result["summary"])
+    return 0
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     import json
 
@@ -288,6 +306,17 @@ def build_parser() -> argparse.ArgumentParser:
     matbench.add_argument("--out", default="reports/metrics/matbench_perovskites.json", type=Path)
     _add_training_options(matbench)
     matbench.set_defaults(handler=_cmd_benchmark_matbench)
+    for suite, text in (
+        ("subsets", "OQMD ABO3/ABX3 formation energy and band gap, Castelli band gap"),
+        ("embedding_ablation", "SAE vs FCN vs one-hot on Matbench fold(s) and AB(OX)3"),
+    ):
+        parser = benchmarks.add_parser(suite, help=text)
+        parser.set_defaults(suite=suite, handler=_cmd_benchmark_suite)
+        parser.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
+        parser.add_argument("--runs", default="models/benchmarks", type=Path)
+        parser.add_argument("--folds", type=int, nargs="+", default=[0], help="ablation folds")
+        parser.add_argument("--out", default=None, type=Path, help="default reports/metrics/")
+        _add_training_options(parser)
     throughput = benchmarks.add_parser("throughput", help="training graphs per second")
     throughput.add_argument(
         "--prepared", default="artifacts/prepared/castelli_perovskites", type=Path

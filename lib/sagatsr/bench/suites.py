@@ -1,0 +1,165 @@
+"""Benchmark suites made of several training runs: subsets / targets and embedding ablation.
+
+Each suite trains with :func:`sagatsr.train.pipeline.train_on_split` (resumable
+run folders under ``runs_root``) and writes one JSON result after every run, so
+an interrupted suite keeps the runs it finished.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sagatsr.bench.provenance import run_info
+from sagatsr.io_utils import write_json
+from sagatsr.train.config import TrainConfig
+from sagatsr.train.pipeline import train_on_split
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run of a suite.
+
+    Attributes:
+        name: Run name (folder under the suite's runs root).
+        dataset: Prepared dataset name (folder under the prepared root).
+        subset: Subset name.
+        split: Split name.
+        target: Target name.
+        embedding: ``"sae"``, ``"fcn"`` or ``"onehot"``.
+    """
+
+    name: str
+    dataset: str
+    subset: str
+    split: str
+    target: str
+    embedding: str = "sae"
+
+
+#: Issue "subsets and targets": OQMD ABO3 / ABX3 formation energy and band gap,
+#: Castelli band gap (its Matbench fold 0, whose validation slice is seeded).
+SUBSET_RUNS: tuple[RunSpec, ...] = (
+    RunSpec(
+        "oqmd_abo3_formation_energy",
+        "oqmd_perovskites",
+        "ABO3",
+        "random",
+        "formation_energy_per_atom",
+    ),
+    RunSpec("oqmd_abo3_band_gap", "oqmd_perovskites", "ABO3", "random", "band_gap"),
+    RunSpec(
+        "oqmd_abx3_formation_energy",
+        "oqmd_perovskites",
+        "ABX3",
+        "random",
+        "formation_energy_per_atom",
+    ),
+    RunSpec("oqmd_abx3_band_gap", "oqmd_perovskites", "ABX3", "random", "band_gap"),
+    RunSpec("castelli_gap_gllbsc", "castelli_perovskites", "all", "matbench_fold0", "gap_gllbsc"),
+)
+
+
+def ablation_runs(
+    folds: Sequence[int] = (0,), embeddings: Sequence[str] = ("sae", "fcn", "onehot")
+) -> tuple[RunSpec, ...]:
+    """The paper's Fig. 3 question: each embedding on Matbench fold(s) and on AB(OX)3."""
+    runs = []
+    for embedding in embeddings:
+        for fold in folds:
+            runs.append(
+                RunSpec(
+                    f"{embedding}_all_fold{fold}",
+                    "castelli_perovskites",
+                    "all",
+                    f"matbench_fold{fold}",
+                    "e_form",
+                    embedding,
+                )
+            )
+            runs.append(
+                RunSpec(
+                    f"{embedding}_mixed_anion_fold{fold}",
+                    "castelli_perovskites",
+                    "AB(OX)3",
+                    f"matbench_fold{fold}",
+                    "e_form",
+                    embedding,
+                )
+            )
+    return tuple(runs)
+
+
+def run_suite(
+    name: str,
+    runs: Sequence[RunSpec],
+    *,
+    prepared_root: str | os.PathLike[str],
+    runs_root: str | os.PathLike[str],
+    model_settings: dict[str, Any] | None = None,
+    train_config: TrainConfig | None = None,
+    out_path: str | os.PathLike[str] | None = None,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Train every run of a suite with the same budget and collect test metrics.
+
+    Args:
+        name: Suite name (``"subsets"``, ``"embedding_ablation"``).
+        runs: The runs.
+        prepared_root: Folder holding one prepared dataset folder per dataset.
+        runs_root: Run folders go to ``runs_root/<run name>``.
+        model_settings: Model overrides shared by every run (the run's
+            ``embedding`` wins).
+        train_config: Optimisation settings shared by every run.
+        out_path: Result JSON, rewritten after every run.
+        command: Command recorded in the result.
+
+    Returns:
+        ``{"runs": [{spec, unit, test metrics, epochs, seconds}], ...}``.
+    """
+    train_config = train_config or TrainConfig()
+    rows: list[dict[str, Any]] = []
+    result: dict[str, Any] = {}
+    for spec in runs:
+        metrics = train_on_split(
+            Path(prepared_root) / spec.dataset,
+            subset=spec.subset,
+            split=spec.split,
+            target=spec.target,
+            out_dir=Path(runs_root) / spec.name,
+            model_settings={**(model_settings or {}), "embedding": spec.embedding},
+            train_config=train_config,
+            command=command,
+        )
+        test = metrics["metrics"]["test"]
+        rows.append(
+            {
+                **asdict(spec),
+                "unit": metrics["unit"],
+                "test_mae": test["mae"],
+                "test_rmse": test["rmse"],
+                "test_r2": test["r2"],
+                "n_train": metrics["metrics"]["train"]["n"],
+                "n_test": test["n"],
+                "epochs_run": metrics["epochs_run"],
+                "best_epoch": metrics["best_epoch"],
+                "train_seconds": metrics["train_seconds"],
+                "device": metrics["device"],
+            }
+        )
+        headline = "; ".join(f"{r['name']} MAE {r['test_mae']:.4g} {r['unit']}" for r in rows)
+        result = {
+            "summary": f"{name}: {headline}",
+            "suite": name,
+            "complete": len(rows) == len(runs),
+            "runs": rows,
+            "model_settings": model_settings or {},
+            "train_config": train_config.to_dict(),
+            **run_info(command),
+        }
+        if out_path:
+            write_json(out_path, result)
+    return result

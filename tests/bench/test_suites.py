@@ -1,0 +1,45 @@
+import json
+
+from sagatsr.bench.suites import SUBSET_RUNS, ablation_runs, run_suite
+from sagatsr.train.config import TrainConfig
+from tests.train.test_training_runs import SMALL
+
+
+def test_suite_definitions() -> None:
+    names = [r.name for r in ablation_runs(folds=(0, 1))]
+    assert len(names) == len(set(names)) == 12
+    assert {r.embedding for r in ablation_runs()} == {"sae", "fcn", "onehot"}
+    assert {(r.subset, r.target) for r in SUBSET_RUNS} >= {
+        ("ABO3", "formation_energy_per_atom"),
+        ("ABX3", "band_gap"),
+        ("all", "gap_gllbsc"),
+    }
+
+
+def test_ablation_suite_on_a_tiny_dataset(tmp_path) -> None:
+    from sagatsr.graphs.neighbors import NeighborConfig
+    from sagatsr.prepare import prepare_dataset
+    from tests.test_prepare import castelli_like
+
+    mirror = castelli_like(tmp_path / "mirror", n_copies=10)
+    prepare_dataset(
+        "castelli_perovskites",
+        raw_root=mirror,
+        out_dir=tmp_path / "prepared" / "castelli_perovskites",
+        neighbors=NeighborConfig(),
+    )
+    out = tmp_path / "ablation.json"
+    result = run_suite(
+        "embedding_ablation",
+        ablation_runs(),
+        prepared_root=tmp_path / "prepared",
+        runs_root=tmp_path / "runs",
+        model_settings=SMALL,
+        train_config=TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0),
+        out_path=out,
+        command="test",
+    )
+    assert result["complete"] and len(result["runs"]) == 6
+    assert {r["embedding"] for r in result["runs"]} == {"sae", "fcn", "onehot"}
+    assert all(r["test_mae"] >= 0 and r["unit"] == "eV/cell" for r in result["runs"])
+    assert json.loads(out.read_text())["suite"] == "embedding_ablation"
