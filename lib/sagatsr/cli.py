@@ -204,6 +204,21 @@ def _cmd_benchmark_suite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_scaling(args: argparse.Namespace) -> int:
+    from sagatsr.bench.scaling import measure_scaling
+
+    result = measure_scaling(
+        repetitions=args.repetitions,
+        devices=tuple(args.devices),
+        repeats=args.repeats,
+        fit_min_atoms=args.fit_min_atoms,
+        out_path=args.out,
+        command=args.command_line,
+    )
+    print(result["summary"])
+    return 0
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     import json
 
@@ -317,6 +332,19 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument("--folds", type=int, nargs="+", default=[0], help="ablation folds")
         parser.add_argument("--out", default=None, type=Path, help="default reports/metrics/")
         _add_training_options(parser)
+    scaling = benchmarks.add_parser("scaling", help="O(n) inference time and memory")
+    scaling.add_argument(
+        "--repetitions",
+        type=int,
+        nargs="+",
+        default=[1, 2, 3, 4, 6, 8, 11, 16],
+        help="r x r x r supercells of 5-atom SrTiO3",
+    )
+    scaling.add_argument("--devices", nargs="+", default=["cpu", "cuda"])
+    scaling.add_argument("--repeats", type=int, default=3)
+    scaling.add_argument("--fit-min-atoms", type=int, default=500)
+    scaling.add_argument("--out", default="reports/metrics/scaling.json", type=Path)
+    scaling.set_defaults(handler=_cmd_benchmark_scaling)
     throughput = benchmarks.add_parser("throughput", help="training graphs per second")
     throughput.add_argument(
         "--prepared", default="artifacts/prepared/castelli_perovskites", type=Path
