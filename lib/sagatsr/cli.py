@@ -325,13 +325,15 @@ def build_parser() -> argparse.ArgumentParser:
         ("subsets", "OQMD ABO3/ABX3 formation energy and band gap, Castelli band gap"),
         ("embedding_ablation", "SAE vs FCN vs one-hot on Matbench fold(s) and AB(OX)3"),
     ):
-        parser = benchmarks.add_parser(suite, help=text)
-        parser.set_defaults(suite=suite, handler=_cmd_benchmark_suite)
-        parser.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
-        parser.add_argument("--runs", default="models/benchmarks", type=Path)
-        parser.add_argument("--folds", type=int, nargs="+", default=[0], help="ablation folds")
-        parser.add_argument("--out", default=None, type=Path, help="default reports/metrics/")
-        _add_training_options(parser)
+        suite_parser = benchmarks.add_parser(suite, help=text)
+        suite_parser.set_defaults(suite=suite, handler=_cmd_benchmark_suite)
+        suite_parser.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
+        suite_parser.add_argument("--runs", default="models/benchmarks", type=Path)
+        suite_parser.add_argument(
+            "--folds", type=int, nargs="+", default=[0], help="ablation folds"
+        )
+        suite_parser.add_argument("--out", default=None, type=Path, help="default reports/metrics/")
+        _add_training_options(suite_parser)
     scaling = benchmarks.add_parser("scaling", help="O(n) inference time and memory")
     scaling.add_argument(
         "--repetitions",
