@@ -83,3 +83,70 @@ def test_02_train_gat(tmp_path) -> None:
     assert (tmp_path / "run" / "model" / "state.pt").is_file()
     assert "test MAE" in (tmp_path / "train.json").read_text()
     assert images(book) >= 2
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory):
+    """A tiny prepared castelli_like dataset and two short runs under models/."""
+    from sagatsr.graphs.neighbors import NeighborConfig
+    from sagatsr.prepare import prepare_dataset
+    from sagatsr.train.config import TrainConfig
+    from sagatsr.train.pipeline import train_on_split
+
+    root = tmp_path_factory.mktemp("runs")
+    mirror = castelli_like(root / "mirror", n_copies=5)
+    prepared = prepare_dataset(
+        "castelli_perovskites",
+        raw_root=mirror,
+        out_dir=root / "prepared" / "castelli_perovskites",
+        neighbors=NeighborConfig(),
+    )
+    small = {"hidden": 16, "heads": 2, "layers": 1, "edge_dim": 8}
+    for name, target in (("castelli_e_form", "e_form"), ("castelli_gap", "gap_gllbsc")):
+        train_on_split(
+            prepared.out_dir,
+            subset="all",
+            split="matbench_fold0",
+            target=target,
+            out_dir=root / "models" / name,
+            model_settings=small,
+            train_config=TrainConfig(epochs=2, batch_size=8, progress_bar=False),
+        )
+    return root
+
+
+@pytest.mark.slow
+def test_03_attention_analysis(trained_runs, tmp_path) -> None:
+    import json
+
+    book = run_notebook(
+        "03_attention_analysis.ipynb",
+        tmp_path / "03.ipynb",
+        {
+            "models_root": str(trained_runs / "models"),
+            "prepared_root": str(trained_runs / "prepared"),
+            "stability_dataset": "castelli_perovskites",
+            "stability_subset": "all",
+            "stability_split": "matbench_fold0",
+            "stability_target": "e_form",
+            "stability_seeds": 2,
+            "stability_epochs": 1,
+            "stability_out": str(tmp_path / "stability"),
+            "hidden": 16,
+            "heads": 2,
+            "layers": 1,
+            "edge_dim": 8,
+            "batch_size": 8,
+            "permutation_run": "castelli_e_form",
+            "permutation_repeats": 1,
+            "metrics_path": str(tmp_path / "analysis.json"),
+        },
+    )
+    summary = json.loads((tmp_path / "analysis.json").read_text())
+    assert set(summary["top_features"]) == {
+        "castelli_perovskites/all e_form",
+        "castelli_perovskites/all gap_gllbsc",
+    }
+    assert summary["seed_stability"]["n_pairs"] == 1
+    assert -1 <= summary["ic_vs_permutation"]["spearman"] <= 1
+    assert images(book) >= 4

@@ -35,9 +35,18 @@ def test_report_stage_depends_on_every_executed_notebook() -> None:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     expected = {f"reports/nb/01_prepare_data_{d}.ipynb" for d in params["prepare"]["datasets"]}
     expected |= {f"reports/nb/02_train_gat_{run}.ipynb" for run in params["train"]["runs"]}
+    expected |= {"reports/nb/03_attention_analysis.ipynb"}
     deps = {d for d in pipeline["stages"]["report"]["deps"] if d.endswith(".ipynb")}
     assert deps == expected
     outs = {
         next(iter(o)) if isinstance(o, dict) else o for o in pipeline["stages"]["report"]["outs"]
     }
     assert outs == {"reports/index.html"} | {"reports/" + Path(d).stem + ".html" for d in expected}
+
+
+def test_analyze_stage_depends_on_every_run() -> None:
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    deps = set(pipeline["stages"]["analyze"]["deps"])
+    assert {f"${{paths.models}}/{run}" for run in params["train"]["runs"]} <= deps
+    assert params["analyze"]["permutation"]["run"] in params["train"]["runs"]
