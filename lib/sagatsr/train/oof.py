@@ -1,0 +1,125 @@
+"""Out-of-fold GNN predictions (Ep) for symbolic-regression distillation.
+
+Symbolic regression must never fit a prediction the network memorised. For a
+saved split (train / val / test):
+
+* the *main* model is trained on the training part (validation part for early
+  stopping); it predicts the validation and test parts, which it never saw;
+* the training part is cut into ``k`` seeded folds; for each fold a model is
+  trained on the other folds (same validation part) and predicts the held-out
+  fold, so every training row gets a prediction from a model that did not
+  train on it.
+
+Run folders go to ``out_root/main`` and ``out_root/fold<j>`` (resumable); each
+fold folder lists the ids its model trained on in ``train_ids.txt``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sagatsr.io_utils import atomic_open
+from sagatsr.prepare import PreparedDataset
+from sagatsr.train.config import TrainConfig
+from sagatsr.train.data import LabelledGraphs, load_split_parts
+from sagatsr.train.pipeline import model_config_for
+from sagatsr.train.runner import fit_model, predict_graphs
+
+OOF_FILE = "oof_predictions.csv"
+
+
+def _subset_graphs(graphs: LabelledGraphs, keep: np.ndarray) -> LabelledGraphs:
+    return LabelledGraphs(
+        ids=[graphs.ids[i] for i in np.flatnonzero(keep)],
+        graphs=[graphs.graphs[i] for i in np.flatnonzero(keep)],
+    )
+
+
+def out_of_fold_predictions(
+    prepared_dir: str | os.PathLike[str],
+    *,
+    subset: str,
+    split: str,
+    target: str,
+    out_root: str | os.PathLike[str],
+    k: int = 5,
+    model_settings: dict[str, Any] | None = None,
+    train_config: TrainConfig | None = None,
+) -> pd.DataFrame:
+    """Ep for every row of a split, out-of-fold for the training part.
+
+    Args:
+        prepared_dir: Prepared dataset folder.
+        subset: Subset name.
+        split: Split name.
+        target: Target name.
+        out_root: Folder of the ``k + 1`` run folders and ``oof_predictions.csv``.
+        k: Folds over the training part (>= 2).
+        model_settings: Model overrides.
+        train_config: Optimisation settings (its seed also seeds the folds).
+
+    Returns:
+        DataFrame with columns ``id``, ``part`` (train / val / test), the
+        target, ``ep`` (the GNN prediction, target unit) and ``model`` (which
+        run predicted the row); also written to ``out_root/oof_predictions.csv``.
+
+    Raises:
+        ValueError: If ``k < 2`` or the training part has fewer than ``k`` rows.
+    """
+    if k < 2:
+        raise ValueError(f"k must be >= 2, got {k}")
+    train_config = train_config or TrainConfig()
+    prepared = PreparedDataset.load(prepared_dir)
+    _, parts = load_split_parts(prepared, subset, split, target)
+    train, val, test = parts["train"], parts["val"], parts["test"]
+    if len(train.graphs) < k:
+        raise ValueError(f"the training part has {len(train.graphs)} rows, fewer than k={k}")
+    config = model_config_for(prepared, **(model_settings or {}))
+    root = Path(out_root)
+
+    frames = []
+    main = fit_model(train, val, config, train_config, root / "main")
+    for part, graphs in (("val", val), ("test", test)):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "id": graphs.ids,
+                    "part": part,
+                    target: graphs.targets,
+                    "ep": predict_graphs(main.model, graphs),
+                    "model": "main",
+                }
+            )
+        )
+    fold_of = np.random.default_rng(train_config.seed).permutation(len(train.graphs)) % k
+    for fold in range(k):
+        held_out = fold_of == fold
+        fold_config = replace(train_config, seed=train_config.seed + fold + 1)
+        fold_train = _subset_graphs(train, ~held_out)
+        result = fit_model(fold_train, val, config, fold_config, root / f"fold{fold}")
+        with atomic_open(root / f"fold{fold}" / "train_ids.txt", "w") as handle:
+            handle.writelines(f"{i}\n" for i in fold_train.ids)
+        graphs = _subset_graphs(train, held_out)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "id": graphs.ids,
+                    "part": "train",
+                    target: graphs.targets,
+                    "ep": predict_graphs(result.model, graphs),
+                    "model": f"fold{fold}",
+                }
+            )
+        )
+    order = {graph_id: i for i, graph_id in enumerate(train.ids + val.ids + test.ids)}
+    out = pd.concat(frames, ignore_index=True)
+    out = out.sort_values("id", key=lambda ids: ids.map(order)).reset_index(drop=True)
+    with atomic_open(root / OOF_FILE, "w", newline="") as handle:
+        out.to_csv(handle, index=False)
+    return out
