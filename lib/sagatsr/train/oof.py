@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sagatsr.io_utils import atomic_open
+from sagatsr.model import SAGAT
 from sagatsr.prepare import PreparedDataset
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs, load_split_parts
@@ -51,6 +52,7 @@ def out_of_fold_predictions(
     k: int = 5,
     model_settings: dict[str, Any] | None = None,
     train_config: TrainConfig | None = None,
+    main_model: SAGAT | None = None,
 ) -> pd.DataFrame:
     """Ep for every row of a split, out-of-fold for the training part.
 
@@ -63,6 +65,8 @@ def out_of_fold_predictions(
         k: Folds over the training part (>= 2).
         model_settings: Model overrides.
         train_config: Optimisation settings (its seed also seeds the folds).
+        main_model: An already trained main model (trained on this split's
+            training part); when given it is used instead of training one.
 
     Returns:
         DataFrame with columns ``id``, ``part`` (train / val / test), the
@@ -84,7 +88,8 @@ def out_of_fold_predictions(
     root = Path(out_root)
 
     frames = []
-    main = fit_model(train, val, config, train_config, root / "main")
+    if main_model is None:
+        main_model = fit_model(train, val, config, train_config, root / "main").model
     for part, graphs in (("val", val), ("test", test)):
         frames.append(
             pd.DataFrame(
@@ -92,7 +97,7 @@ def out_of_fold_predictions(
                     "id": graphs.ids,
                     "part": part,
                     target: graphs.targets,
-                    "ep": predict_graphs(main.model, graphs),
+                    "ep": predict_graphs(main_model, graphs),
                     "model": "main",
                 }
             )

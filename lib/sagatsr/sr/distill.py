@@ -1,0 +1,387 @@
+"""Distill a trained SA-GAT run into short formulas: SR over Ep and the top-IC features.
+
+For one run (a model trained on a split's training part):
+
+1. Ep, the GNN prediction: out-of-fold for the training rows
+   (:func:`sagatsr.train.oof.out_of_fold_predictions`, ``k`` fold models), the
+   run's own model for the validation and test rows, which it never trained on;
+2. the top-``k`` global features by mean importance coefficient of the run's
+   model on the *training* rows (features with a missing value or no spread in
+   any part are passed over, and listed);
+3. symbolic regression on the training rows, model selection on the validation
+   rows, and the held-out test MAE / RMSE of the chosen expression next to the
+   GNN's own test error;
+4. the same without Ep: descriptor-only expressions from the top features.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sagatsr.features.catalog import GLOBAL_FEATURES
+from sagatsr.interpret.runs import analyze_run, run_metadata
+from sagatsr.interpret.stability import load_run_model
+from sagatsr.model import read_model_config
+from sagatsr.prepare import PreparedDataset
+from sagatsr.sr.estimator import SymbolicRegressor
+from sagatsr.train.config import TrainConfig
+from sagatsr.train.metrics import regression_metrics
+from sagatsr.train.oof import out_of_fold_predictions
+
+EP = "Ep"
+PARTS = ("train", "val", "test")
+_SPECS = {spec.name: spec for spec in GLOBAL_FEATURES}
+
+
+@dataclass
+class DistillData:
+    """SR inputs of one run.
+
+    Attributes:
+        target: Target name; ``unit`` its unit.
+        frame: One row per structure: ``id``, ``part``, the target, ``Ep`` and
+            every global feature (raw values, catalog units).
+        ranking: Global features by mean IC on the training rows.
+        skipped: Top-ranked features passed over, with the reason.
+    """
+
+    target: str
+    unit: str
+    frame: pd.DataFrame
+    ranking: list[str]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def top_features(self, k: int) -> list[str]:
+        """The ``k`` best-ranked usable features."""
+        return self.ranking[:k]
+
+    def part(self, name: str) -> pd.DataFrame:
+        """Rows of one part."""
+        return self.frame[self.frame["part"] == name]
+
+
+def feature_legend(names: Sequence[str], target: str, unit: str) -> pd.DataFrame:
+    """Label and unit of every feature an expression may use (``Ep`` included)."""
+    rows = []
+    for name in names:
+        if name == EP:
+            rows.append({"feature": EP, "label": f"GNN prediction of {target}", "unit": unit})
+        else:
+            spec = _SPECS.get(name)
+            rows.append(
+                {
+                    "feature": name,
+                    "label": spec.label if spec else "",
+                    "unit": spec.unit if spec else "",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def units_of(names: Sequence[str], unit: str) -> list[str]:
+    """Units of the SR inputs (``Ep`` has the target's unit)."""
+    return [unit if name == EP else _SPECS[name].unit for name in names]
+
+
+def build_distill_data(
+    run_dir: str | os.PathLike[str],
+    prepared_root: str | os.PathLike[str],
+    oof: pd.DataFrame,
+) -> DistillData:
+    """Join Ep, targets and raw global features; rank features by training-row ICs.
+
+    Args:
+        run_dir: The run whose model gives the ICs.
+        prepared_root: Folder of the prepared datasets.
+        oof: :func:`out_of_fold_predictions` output for the run's split.
+
+    Returns:
+        The SR inputs.
+    """
+    metadata = run_metadata(run_dir)
+    target = metadata["target"]
+    prepared = PreparedDataset.load(Path(prepared_root) / metadata["dataset"])
+    store = prepared.graphs()
+    names = list(prepared.manifest["global_features"])
+    features = pd.DataFrame(
+        store.global_features[store.index_of(list(oof["id"]))].astype(np.float64),
+        columns=names,
+    )
+    frame = pd.concat(
+        [
+            oof[["id", "part", target, "ep"]].rename(columns={"ep": EP}).reset_index(drop=True),
+            features,
+        ],
+        axis=1,
+    )
+    importance = analyze_run(run_dir, prepared_root, part="train")
+    ranking, skipped = [], {}
+    for name in importance.global_ranking["feature"]:
+        values = frame[name]
+        if not np.isfinite(values).all():
+            skipped[name] = f"{int((~np.isfinite(values)).sum())} missing values"
+        elif frame.loc[frame["part"] == "train", name].nunique() < 2:
+            skipped[name] = "constant on the training rows"
+        else:
+            ranking.append(name)
+    return DistillData(target, metadata.get("unit", ""), frame, ranking, skipped)
+
+
+@dataclass
+class Expression:
+    """A fitted SR model and its held-out errors.
+
+    Attributes:
+        run: Run name.
+        engine: SR engine.
+        mode: ``"Ep + top features"`` or ``"top features only"``.
+        inputs: The input features.
+        estimator: The fitted :class:`SymbolicRegressor`.
+        equations: Its ``equations_`` with ``test_mae`` / ``test_rmse`` added.
+        best: The chosen equation (``equations.loc[best]``).
+        test: MAE / RMSE / R2 of the chosen equation on the test rows.
+        seconds: Wall time of the SR fit.
+    """
+
+    run: str
+    engine: str
+    mode: str
+    inputs: list[str]
+    estimator: SymbolicRegressor
+    equations: pd.DataFrame
+    best: int
+    test: dict[str, float]
+    seconds: float
+
+    @property
+    def expression(self) -> str:
+        """The chosen expression over feature names."""
+        return str(self.equations.loc[self.best, "expression"])
+
+    def latex(self) -> str:
+        """The chosen expression in LaTeX."""
+        return self.estimator.latex()
+
+
+def fit_expression(
+    data: DistillData,
+    inputs: Sequence[str],
+    *,
+    engine: str,
+    run: str,
+    mode: str,
+    sr_options: Mapping[str, Any] | None = None,
+) -> Expression:
+    """Fit one SR model on the training rows, select on validation, score on test.
+
+    Args:
+        data: SR inputs.
+        inputs: Input columns (``Ep`` and/or feature names).
+        engine: ``"sisso"``, ``"operon"`` or ``"pysr"``.
+        run: Run name (for tables).
+        mode: Mode label (for tables).
+        sr_options: :class:`SymbolicRegressor` keyword arguments.
+
+    Returns:
+        The fitted expression with test errors.
+    """
+    train, val, test = (data.part(p) for p in PARTS)
+    estimator = SymbolicRegressor(engine, **{"progress": False, **(sr_options or {})})
+    started = time.perf_counter()
+    estimator.fit(
+        train[list(inputs)],
+        train[data.target].to_numpy(),
+        units=units_of(inputs, data.unit),
+        X_val=val[list(inputs)],
+        y_val=val[data.target].to_numpy(),
+    )
+    seconds = time.perf_counter() - started
+    equations = estimator.equations_.copy()
+    y_test = test[data.target].to_numpy()
+    maes, rmses = [], []
+    for index in equations.index:
+        prediction = estimator.predict(test[list(inputs)], index=index)
+        finite = np.isfinite(prediction).all()
+        scores = regression_metrics(y_test, prediction) if finite else {}
+        maes.append(scores.get("mae", float("nan")))
+        rmses.append(scores.get("rmse", float("nan")))
+    equations["test_mae"], equations["test_rmse"] = maes, rmses
+    best = int(estimator.best_)
+    chosen = estimator.predict(test[list(inputs)])
+    return Expression(
+        run=run,
+        engine=engine,
+        mode=mode,
+        inputs=list(inputs),
+        estimator=estimator,
+        equations=equations,
+        best=best,
+        test=regression_metrics(y_test, chosen) if np.isfinite(chosen).all() else {},
+        seconds=seconds,
+    )
+
+
+@dataclass
+class DistillResult:
+    """All expressions of one run.
+
+    Attributes:
+        run: Run name; ``metadata`` its dataset, subset, split, target, unit.
+        data: The SR inputs.
+        gnn_test: MAE / RMSE / R2 of Ep alone on the test rows.
+        expressions: One per engine and mode.
+    """
+
+    run: str
+    metadata: dict[str, Any]
+    data: DistillData
+    gnn_test: dict[str, float]
+    expressions: list[Expression]
+
+    def table(self) -> pd.DataFrame:
+        """One row per expression: engine, mode, expression, complexity, test errors."""
+        rows = []
+        for e in self.expressions:
+            chosen = e.equations.loc[e.best]
+            rows.append(
+                {
+                    "run": self.run,
+                    "dataset": self.metadata["dataset"],
+                    "subset": self.metadata["subset"],
+                    "target": self.data.target,
+                    "unit": self.data.unit,
+                    "engine": e.engine,
+                    "mode": e.mode,
+                    "expression": e.expression,
+                    "complexity": int(chosen["complexity"]),
+                    "test_mae": e.test.get("mae", float("nan")),
+                    "test_rmse": e.test.get("rmse", float("nan")),
+                    "gnn_test_mae": self.gnn_test["mae"],
+                    "sr_seconds": round(e.seconds, 3),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def distill_run(
+    run_dir: str | os.PathLike[str],
+    prepared_root: str | os.PathLike[str],
+    *,
+    oof_root: str | os.PathLike[str],
+    k_folds: int = 5,
+    top_k: int = 5,
+    descriptor_k: int = 10,
+    engines: Sequence[str] = ("sisso", "operon"),
+    sr_options: Mapping[str, Mapping[str, Any]] | None = None,
+    fold_train_config: TrainConfig | None = None,
+) -> DistillResult:
+    """Out-of-fold Ep, top-IC features and SR for one run.
+
+    Args:
+        run_dir: A finished run folder (``sagatsr train`` / notebook 02).
+        prepared_root: Folder of the prepared datasets.
+        oof_root: Where the fold models and ``oof_predictions.csv`` go.
+        k_folds: Folds for the out-of-fold Ep of the training rows.
+        top_k: Top-IC features given to SR together with Ep (the paper: a few).
+        descriptor_k: Top-IC features of the descriptor-only expressions.
+        engines: SR engines to run.
+        sr_options: Per-engine :class:`SymbolicRegressor` options.
+        fold_train_config: Training of the fold models (default: the run's own
+            training settings, read from its saved model).
+
+    Returns:
+        The expressions and their held-out errors.
+    """
+    metadata = run_metadata(run_dir)
+    config, _ = read_model_config(Path(run_dir) / "model")
+    train_config = fold_train_config or TrainConfig.from_dict(metadata["train_config"])
+    settings = {
+        k: v
+        for k, v in config.to_dict().items()
+        if k
+        not in (
+            "n_node_features",
+            "n_global_features",
+            "node_feature_names",
+            "global_feature_names",
+            "catalog_version",
+            "cutoff",
+        )
+    }
+    oof = out_of_fold_predictions(
+        Path(prepared_root) / metadata["dataset"],
+        subset=metadata["subset"],
+        split=metadata["split"],
+        target=metadata["target"],
+        out_root=oof_root,
+        k=k_folds,
+        model_settings=settings,
+        train_config=train_config,
+        main_model=load_run_model(run_dir),
+    )
+    data = build_distill_data(run_dir, prepared_root, oof)
+    test = data.part("test")
+    gnn_test = regression_metrics(test[data.target].to_numpy(), test[EP].to_numpy())
+    name = Path(run_dir).name
+    expressions = []
+    for engine in engines:
+        options = (sr_options or {}).get(engine, {})
+        expressions.append(
+            fit_expression(
+                data,
+                [EP, *data.top_features(top_k)],
+                engine=engine,
+                run=name,
+                mode="Ep + top features",
+                sr_options=options,
+            )
+        )
+        expressions.append(
+            fit_expression(
+                data,
+                data.top_features(descriptor_k),
+                engine=engine,
+                run=name,
+                mode="top features only",
+                sr_options=options,
+            )
+        )
+    return DistillResult(name, metadata, data, gnn_test, expressions)
+
+
+def expressions_markdown(results: Sequence[DistillResult]) -> str:
+    """A Markdown table like the paper's Table 3 (LaTeX expressions, test MAE)."""
+    lines = [
+        "| dataset / subset | property | engine | inputs | expression | test MAE | GNN test MAE |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for result in results:
+        m = result.metadata
+        for e in result.expressions:
+            lines.append(
+                f"| {m['dataset']} / {m['subset']} | {result.data.target} ({result.data.unit}) "
+                f"| {e.engine} | {e.mode} | ${e.latex()}$ | {e.test.get('mae', float('nan')):.4g} "
+                f"| {result.gnn_test['mae']:.4g} |"
+            )
+    return "\n".join(lines)
+
+
+def pareto_frame(results: Sequence[DistillResult]) -> pd.DataFrame:
+    """Every candidate equation: run, engine, mode, complexity, validation and test error."""
+    frames = []
+    for result in results:
+        for e in result.expressions:
+            frame = e.equations[["expression", "complexity", "val_rmse", "test_mae"]].copy()
+            frame.insert(0, "mode", e.mode)
+            frame.insert(0, "engine", e.engine)
+            frame.insert(0, "run", result.run)
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,81 @@
+"""Distillation of a trained run: out-of-fold Ep, top-IC features, SR, held-out errors."""
+
+import numpy as np
+import pytest
+import sympy
+
+from sagatsr.sr.distill import EP, distill_run, expressions_markdown, feature_legend, pareto_frame
+from sagatsr.train.config import TrainConfig
+from tests.test_notebook_runs import trained_runs  # noqa: F401  (fixture)
+
+QUICK = TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0)
+
+
+@pytest.fixture(scope="module")
+def result(trained_runs, tmp_path_factory):  # noqa: F811
+    return distill_run(
+        trained_runs / "models" / "castelli_gap",
+        trained_runs / "prepared",
+        oof_root=tmp_path_factory.mktemp("oof"),
+        k_folds=2,
+        top_k=3,
+        descriptor_k=4,
+        engines=("sisso", "operon"),
+        sr_options={
+            "sisso": {"n_sis": 20, "max_dim": 2},
+            "operon": {"operon_options": {"generations": 10, "population_size": 50}},
+        },
+        fold_train_config=QUICK,
+    )
+
+
+def test_inputs_never_leak_the_test_rows(result, trained_runs) -> None:  # noqa: F811
+    import pandas as pd
+
+    data = result.data
+    assert set(data.frame["part"]) == {"train", "val", "test"}
+    assert data.frame[EP].notna().all()
+    assert len(data.top_features(3)) == 3 and EP not in data.ranking
+    for name in data.top_features(4):
+        assert np.isfinite(data.frame[name]).all()
+    # Ep of the val/test rows is the run's own prediction (it never trained on them);
+    # Ep of the training rows comes from fold models, not from the run's model.
+    run = pd.read_csv(trained_runs / "models" / "castelli_gap" / "predictions.csv").set_index("id")
+    ep = data.frame.set_index("id")
+    for part in ("val", "test"):
+        ids = ep.index[ep["part"] == part]
+        np.testing.assert_allclose(ep.loc[ids, EP], run.loc[ids, "prediction"], rtol=1e-5)
+    train_ids = ep.index[ep["part"] == "train"]
+    assert not np.allclose(ep.loc[train_ids, EP], run.loc[train_ids, "prediction"])
+
+
+def test_expressions_and_held_out_errors(result) -> None:
+    table = result.table()
+    assert len(table) == 4
+    assert set(table["engine"]) == {"sisso", "operon"}
+    assert set(table["mode"]) == {"Ep + top features", "top features only"}
+    with_ep = table[table["mode"] == "Ep + top features"]
+    assert all(EP in e.inputs for e in result.expressions if e.mode == "Ep + top features")
+    assert not any(EP in e.inputs for e in result.expressions if e.mode == "top features only")
+    assert np.isfinite(with_ep["test_mae"]).all() and (table["gnn_test_mae"] > 0).all()
+    for e in result.expressions:
+        # The chosen expression, evaluated through sympy, gives the reported predictions.
+        test = result.data.part("test")
+        direct = e.estimator.predict(test[e.inputs])
+        expr = e.estimator.sympy()
+        symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+        f = sympy.lambdify(symbols, expr, "numpy")
+        values = (
+            f(*[test[s.name].to_numpy() for s in symbols])
+            if symbols
+            else np.full(len(test), float(expr))
+        )
+        np.testing.assert_allclose(
+            np.broadcast_to(values, direct.shape), direct, rtol=1e-4, atol=1e-6
+        )
+    markdown = expressions_markdown([result])
+    assert markdown.count("\n") == 1 + len(table) and "$" in markdown
+    pareto = pareto_frame([result])
+    assert {"engine", "complexity", "val_rmse", "test_mae"} <= set(pareto.columns)
+    legend = feature_legend([EP, *result.data.top_features(2)], "gap_gllbsc", "eV")
+    assert legend.loc[0, "unit"] == "eV" and legend["label"].str.len().min() > 0
