@@ -51,6 +51,8 @@ class DistillData:
             every global feature (raw values, catalog units).
         ranking: Global features by mean IC on the training rows.
         skipped: Top-ranked features passed over, with the reason.
+        extra_units: Units of columns that are not catalog features (e.g. DFT
+            quantities added by a benchmark).
     """
 
     target: str
@@ -58,6 +60,7 @@ class DistillData:
     frame: pd.DataFrame
     ranking: list[str]
     skipped: dict[str, str] = field(default_factory=dict)
+    extra_units: dict[str, str] = field(default_factory=dict)
 
     def top_features(self, k: int) -> list[str]:
         """The ``k`` best-ranked usable features."""
@@ -86,9 +89,10 @@ def feature_legend(names: Sequence[str], target: str, unit: str) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def units_of(names: Sequence[str], unit: str) -> list[str]:
-    """Units of the SR inputs (``Ep`` has the target's unit)."""
-    return [unit if name == EP else _SPECS[name].unit for name in names]
+def units_of(names: Sequence[str], unit: str, extra: Mapping[str, str] | None = None) -> list[str]:
+    """Units of the SR inputs (``Ep`` has the target's unit; ``extra`` for non-catalog columns)."""
+    known = {**{k: s.unit for k, s in _SPECS.items()}, **(extra or {}), EP: unit}
+    return [known[name] for name in names]
 
 
 def build_distill_data(
@@ -199,7 +203,7 @@ def fit_expression(
     estimator.fit(
         train[list(inputs)],
         train[data.target].to_numpy(),
-        units=units_of(inputs, data.unit),
+        units=units_of(inputs, data.unit, data.extra_units),
         X_val=val[list(inputs)],
         y_val=val[data.target].to_numpy(),
     )
