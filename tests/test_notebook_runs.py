@@ -150,3 +150,72 @@ def test_03_attention_analysis(trained_runs, tmp_path) -> None:
     assert summary["seed_stability"]["n_pairs"] == 1
     assert -1 <= summary["ic_vs_permutation"]["spearman"] <= 1
     assert images(book) >= 4
+
+
+@pytest.mark.slow
+def test_04_sr_distillation(trained_runs, tmp_path) -> None:
+    import json
+
+    book = run_notebook(
+        "04_sr_distillation.ipynb",
+        tmp_path / "04.ipynb",
+        {
+            "models_root": str(trained_runs / "models"),
+            "prepared_root": str(trained_runs / "prepared"),
+            "runs": "castelli_e_form,castelli_gap",
+            "oof_root": str(tmp_path / "oof"),
+            "k_folds": 2,
+            "fold_epochs": 1,
+            "top_k": 3,
+            "descriptor_k": 4,
+            "sisso_max_dim": 2,
+            "sisso_n_sis": 10,
+            "operon_generations": 5,
+            "operon_population": 50,
+            "metrics_path": str(tmp_path / "distill.json"),
+        },
+    )
+    summary = json.loads((tmp_path / "distill.json").read_text())
+    assert len(summary["expressions"]) == 8  # 2 runs x 2 engines x (with Ep, features only)
+    assert {e["engine"] for e in summary["expressions"]} == {"sisso", "operon"}
+    assert images(book) >= 2
+
+
+@pytest.mark.slow
+def test_05_speedup_benchmark(trained_runs, tmp_path) -> None:
+    import json
+
+    from sagatsr.sr.distill import distill_run
+    from sagatsr.train.config import TrainConfig
+
+    distill_run(
+        trained_runs / "models" / "castelli_gap",
+        trained_runs / "prepared",
+        oof_root=tmp_path / "oof" / "castelli_gap",
+        k_folds=2,
+        engines=(),
+        fold_train_config=TrainConfig(epochs=1, batch_size=8, progress_bar=False),
+    )
+    book = run_notebook(
+        "05_speedup_benchmark.ipynb",
+        tmp_path / "05.ipynb",
+        {
+            "models_root": str(trained_runs / "models"),
+            "prepared_root": str(trained_runs / "prepared"),
+            "oof_root": str(tmp_path / "oof"),
+            "runs": "castelli_gap",
+            "sisso_max_dim": 2,
+            "sisso_n_sis": 10,
+            "top_k": 3,
+            "repetitions": "1,2,3",
+            "repeats": 1,
+            "fit_min_atoms": 40,
+            "speedup_metrics_path": str(tmp_path / "sr_speedup.json"),
+            "scaling_metrics_path": str(tmp_path / "scaling.json"),
+        },
+    )
+    speedup = json.loads((tmp_path / "sr_speedup.json").read_text())
+    assert speedup["runs"][0]["speedup"] > 0
+    scaling = json.loads((tmp_path / "scaling.json").read_text())
+    assert [r["n_atoms"] for r in scaling["sizes"]["cpu"]] == [5, 40, 135]
+    assert images(book) >= 2

@@ -35,7 +35,10 @@ def test_report_stage_depends_on_every_executed_notebook() -> None:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     expected = {f"reports/nb/01_prepare_data_{d}.ipynb" for d in params["prepare"]["datasets"]}
     expected |= {f"reports/nb/02_train_gat_{run}.ipynb" for run in params["train"]["runs"]}
-    expected |= {"reports/nb/03_attention_analysis.ipynb"}
+    expected |= {
+        f"reports/nb/{n}.ipynb"
+        for n in ("03_attention_analysis", "04_sr_distillation", "05_speedup_benchmark")
+    }
     deps = {d for d in pipeline["stages"]["report"]["deps"] if d.endswith(".ipynb")}
     assert deps == expected
     outs = {
@@ -50,3 +53,16 @@ def test_analyze_stage_depends_on_every_run() -> None:
     deps = set(pipeline["stages"]["analyze"]["deps"])
     assert {f"${{paths.models}}/{run}" for run in params["train"]["runs"]} <= deps
     assert params["analyze"]["permutation"]["run"] in params["train"]["runs"]
+
+
+def test_distilled_runs_are_trained_runs() -> None:
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    distilled = params["distill"]["runs"].split(",")
+    assert set(distilled) <= set(params["train"]["runs"])
+    for stage in ("distill", "benchmark"):
+        deps = set(pipeline["stages"][stage]["deps"])
+        assert {f"${{paths.models}}/{run}" for run in distilled} <= deps, stage
+    subsets = {params["train"]["runs"][run]["subset"] for run in distilled}
+    targets = {params["train"]["runs"][run]["target"] for run in distilled}
+    assert len(subsets) >= 2 and len(targets) >= 2  # the 23x claim on two subsets, two properties

@@ -74,3 +74,7 @@ def test_parse_units_checks_length_and_names_the_feature():
 def test_format_dimension():
     assert format_dimension(parse_unit("J/(g K)")) == "L^2 T^-2 Theta^-1"
     assert format_dimension(DIMENSIONLESS) == "1"
+
+
+def test_per_cell_energy_is_an_energy_per_amount():
+    assert parse_unit("eV/cell") == parse_unit("eV/atom") != parse_unit("eV")

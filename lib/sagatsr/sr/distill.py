@@ -34,7 +34,7 @@ from sagatsr.prepare import PreparedDataset
 from sagatsr.sr.estimator import SymbolicRegressor
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.metrics import regression_metrics
-from sagatsr.train.oof import out_of_fold_predictions
+from sagatsr.train.oof import OOF_FILE, out_of_fold_predictions
 
 EP = "Ep"
 PARTS = ("train", "val", "test")
@@ -359,6 +359,33 @@ def distill_run(
             )
         )
     return DistillResult(name, metadata, data, gnn_test, expressions)
+
+
+def load_distilled(
+    run_dir: str | os.PathLike[str],
+    prepared_root: str | os.PathLike[str],
+    oof_root: str | os.PathLike[str],
+) -> DistillResult:
+    """The SR inputs of a run already distilled (from its ``oof_predictions.csv``), no expressions.
+
+    Args:
+        run_dir: The run folder.
+        prepared_root: Folder of the prepared datasets.
+        oof_root: The run's out-of-fold folder (holding ``oof_predictions.csv``).
+
+    Returns:
+        A result with ``data`` and ``gnn_test`` and an empty expression list.
+
+    Raises:
+        FileNotFoundError: If the run has not been distilled.
+    """
+    path = Path(oof_root) / OOF_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: distill the run first (notebook 04)")
+    data = build_distill_data(run_dir, prepared_root, pd.read_csv(path, dtype={"id": str}))
+    test = data.part("test")
+    gnn_test = regression_metrics(test[data.target].to_numpy(), test[EP].to_numpy())
+    return DistillResult(Path(run_dir).name, run_metadata(run_dir), data, gnn_test, [])
 
 
 def expressions_markdown(results: Sequence[DistillResult]) -> str:

@@ -8,7 +8,8 @@ values are never converted, so ``"eV"`` and ``"J"`` are the same dimension.
 Conventions:
 
 * ``"1"``, ``""``, ``"dimensionless"`` and ``"-"`` are dimensionless.
-* ``"atom"`` and ``"mol"`` are both amounts, so ``"eV/atom"`` and ``"kJ/mol"``
+* ``"atom"``, ``"mol"``, ``"f.u."`` and ``"cell"`` are all amounts, so
+  ``"eV/atom"``, ``"kJ/mol"`` and ``"eV/cell"`` (Castelli's formation energy)
   have the same dimension (energy per amount), different from ``"eV"``.
 * Angles (``"deg"``, ``"rad"``) get their own base dimension, so an angle is
   never added to a pure number nor put into ``exp``/``log``.
@@ -62,7 +63,7 @@ _UNITS: dict[str, Dimension] = {
     # charge, temperature, amount, angle
     **{u: _dim(Q=1) for u in ("e", "C")},
     "K": _dim(Theta=1),
-    **{u: _dim(N=1) for u in ("mol", "atom", "atoms", "f.u.", "fu")},
+    **{u: _dim(N=1) for u in ("mol", "atom", "atoms", "f.u.", "fu", "cell", "cells")},
     **{u: _dim(angle=1) for u in ("deg", "degree", "degrees", "rad", "°")},
     # derived
     **{u: _dim(**_PRESSURE) for u in ("Pa", "kPa", "MPa", "GPa", "bar", "kbar", "atm")},
