@@ -37,7 +37,7 @@ from sagatsr.data.registry import get_dataset, open_source
 from sagatsr.data.roles import SiteRoles
 from sagatsr.data.splits import Split, matbench_splits, random_split, save_split
 from sagatsr.data.subsets import SUBSETS, select_subset
-from sagatsr.data.validation import load_records
+from sagatsr.data.validation import LoadResult, load_records
 from sagatsr.features import GLOBAL_FEATURES, unsupported_elements
 from sagatsr.graphs.batch_build import build_graphs
 from sagatsr.graphs.build import GraphArrays, featurizer_key
@@ -145,6 +145,39 @@ class PreparedDataset:
         )
 
 
+def read_records(
+    name: str,
+    *,
+    raw_root: str | os.PathLike[str] | None,
+    max_entries: int = 0,
+    workers: int = 1,
+) -> LoadResult:
+    """Read and validate a dataset (the first step of :func:`prepare_dataset`).
+
+    Args:
+        name: Registered dataset name.
+        raw_root: Mirror-layout folder; ``None`` uses ``$SAGATSR_DATA_MIRROR`` or,
+            when that is unset too, the public download.
+        max_entries: Read only the first entries (0 = all).
+        workers: Processes used to parse CIF text.
+
+    Returns:
+        The valid records and the validation report.
+    """
+    spec = get_dataset(name)
+    entries = open_source(name, mirror_root(raw_root)).iter_entries()
+    if max_entries > 0:
+        entries = itertools.islice(entries, max_entries)
+    return load_records(
+        entries,
+        spec.targets,
+        dataset=name,
+        unsupported=unsupported_elements,
+        metadata_types=spec.metadata_types,
+        workers=workers,
+    )
+
+
 def prepare_dataset(
     name: str,
     *,
@@ -184,18 +217,7 @@ def prepare_dataset(
     started = time.perf_counter()
     neighbors = neighbors or NeighborConfig()
     spec = get_dataset(name)
-    source = open_source(name, mirror_root(raw_root))
-    entries = source.iter_entries()
-    if max_entries > 0:
-        entries = itertools.islice(entries, max_entries)
-    loaded = load_records(
-        entries,
-        spec.targets,
-        dataset=name,
-        unsupported=unsupported_elements,
-        metadata_types=spec.metadata_types,
-        workers=workers,
-    )
+    loaded = read_records(name, raw_root=raw_root, max_entries=max_entries, workers=workers)
     records = loaded.records
     summary = loaded.report.summary()
 

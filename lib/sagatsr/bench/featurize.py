@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from sagatsr.bench.provenance import run_info
-from sagatsr.config import mirror_root
-from sagatsr.data.registry import get_dataset, open_source
-from sagatsr.data.validation import load_records
-from sagatsr.features import FEATURIZER_VERSION, unsupported_elements
+from sagatsr.features import FEATURIZER_VERSION
 from sagatsr.graphs.batch_build import build_graphs
 from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.io_utils import write_json
+from sagatsr.prepare import read_records
 
 #: The issue's goal for all 18,928 Castelli structures on a 2-core CPU.
 GOAL_SECONDS = 120.0
@@ -47,22 +45,9 @@ def benchmark_featurize(
     Returns:
         The result (also written to ``out_path``).
     """
-    import itertools
-
     neighbors = neighbors or NeighborConfig()
-    spec = get_dataset(dataset)
     started = time.perf_counter()
-    entries = open_source(dataset, mirror_root(raw_root)).iter_entries()
-    if max_entries > 0:
-        entries = itertools.islice(entries, max_entries)
-    loaded = load_records(
-        entries,
-        spec.targets,
-        dataset=dataset,
-        unsupported=unsupported_elements,
-        metadata_types=spec.metadata_types,
-        workers=workers,
-    )
+    loaded = read_records(dataset, raw_root=raw_root, max_entries=max_entries, workers=workers)
     load_seconds = time.perf_counter() - started
     items = [(r.id, r.structure) for r in loaded.records]
     built = build_graphs(items, neighbors, cache=None, workers=workers, on_error="skip")

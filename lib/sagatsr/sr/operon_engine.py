@@ -19,6 +19,7 @@ import pandas as pd
 import sympy
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
+from sagatsr.sr.sisso.operators import ALIASES
 from sagatsr.sr.units import Dimension
 
 OPERON_SYMBOLS: dict[str, tuple[str, ...]] = {
@@ -36,19 +37,6 @@ OPERON_SYMBOLS: dict[str, tuple[str, ...]] = {
 }
 """Operon primitives standing in for each SISSO operator name."""
 
-_ALIASES = {
-    "add": "+",
-    "sub": "-",
-    "mul": "*",
-    "div": "/",
-    "inv": "^-1",
-    "sq": "^2",
-    "square": "^2",
-    "cube": "^3",
-    "ln": "log",
-    "absdiff": "|-|",
-    "abs_diff": "|-|",
-}
 
 _SYMPY_FUNCTIONS: dict[str, Any] = {
     "sqrt": sympy.sqrt,
@@ -94,7 +82,7 @@ def operon_symbols(operators: Sequence[str] | None) -> str:
     names = ["+", "-", "*", "/"] if operators is None else list(operators)
     symbols: list[str] = []
     for name in names:
-        key = _ALIASES.get(name, name)
+        key = ALIASES.get(name, name)
         if key not in OPERON_SYMBOLS:
             known = list(OPERON_SYMBOLS)
             raise ValueError(f"operator {name!r} has no Operon equivalent; known: {known}")

@@ -26,6 +26,7 @@ import pandas as pd
 import sympy
 
 from sagatsr.sr.errors import EngineUnavailableError
+from sagatsr.sr.sisso.operators import ALIASES
 from sagatsr.sr.units import Dimension
 
 OTHER_ENGINES = ("sisso", "operon")
@@ -46,20 +47,6 @@ PYSR_OPERATORS: dict[str, tuple[str, str]] = {
 """PySR operator standing in for each SISSO operator name (``|-|`` adds ``abs``; ``-`` is
 needed for the difference)."""
 
-_ALIASES = {
-    "add": "+",
-    "sub": "-",
-    "mul": "*",
-    "div": "/",
-    "inv": "^-1",
-    "sq": "^2",
-    "square": "^2",
-    "cube": "^3",
-    "ln": "log",
-    "absdiff": "|-|",
-    "abs_diff": "|-|",
-}
-
 
 def pysr_operators(operators: Sequence[str] | None) -> tuple[list[str], list[str]]:
     """PySR ``(binary_operators, unary_operators)`` for SISSO-style names.
@@ -77,7 +64,7 @@ def pysr_operators(operators: Sequence[str] | None) -> tuple[list[str], list[str
     binary: list[str] = []
     unary: list[str] = []
     for name in names:
-        key = _ALIASES.get(name, name)
+        key = ALIASES.get(name, name)
         if key not in PYSR_OPERATORS:
             known = list(PYSR_OPERATORS)
             raise ValueError(f"operator {name!r} has no PySR equivalent; known: {known}")
