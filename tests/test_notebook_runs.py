@@ -186,7 +186,6 @@ def test_05_speedup_benchmark(trained_runs, tmp_path) -> None:
     import json
 
     from sagatsr.sr.distill import distill_run
-    from sagatsr.train.config import TrainConfig
 
     distill_run(
         trained_runs / "models" / "castelli_gap",
@@ -194,7 +193,7 @@ def test_05_speedup_benchmark(trained_runs, tmp_path) -> None:
         oof_root=tmp_path / "oof" / "castelli_gap",
         k_folds=2,
         engines=(),
-        fold_train_config=TrainConfig(epochs=1, batch_size=8, progress_bar=False),
+        fold_epochs=1,
     )
     book = run_notebook(
         "05_speedup_benchmark.ipynb",

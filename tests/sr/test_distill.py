@@ -5,10 +5,7 @@ import pytest
 import sympy
 
 from sagatsr.sr.distill import EP, distill_run, expressions_markdown, feature_legend, pareto_frame
-from sagatsr.train.config import TrainConfig
 from tests.test_notebook_runs import trained_runs  # noqa: F401  (fixture)
-
-QUICK = TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +22,7 @@ def result(trained_runs, tmp_path_factory):  # noqa: F811
             "sisso": {"n_sis": 20, "max_dim": 2},
             "operon": {"operon_options": {"generations": 10, "population_size": 50}},
         },
-        fold_train_config=QUICK,
+        fold_epochs=1,
     )
 
 

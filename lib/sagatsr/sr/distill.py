@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -285,7 +285,7 @@ def distill_run(
     descriptor_k: int = 10,
     engines: Sequence[str] = ("sisso", "operon"),
     sr_options: Mapping[str, Mapping[str, Any]] | None = None,
-    fold_train_config: TrainConfig | None = None,
+    fold_epochs: int = 0,
 ) -> DistillResult:
     """Out-of-fold Ep, top-IC features and SR for one run.
 
@@ -298,15 +298,19 @@ def distill_run(
         descriptor_k: Top-IC features of the descriptor-only expressions.
         engines: SR engines to run.
         sr_options: Per-engine :class:`SymbolicRegressor` options.
-        fold_train_config: Training of the fold models (default: the run's own
-            training settings, read from its saved model).
+        fold_epochs: Epochs of the fold models; ``0`` (the default) keeps the
+            run's own training settings (read from its saved model), so that
+            the out-of-fold Ep of the training rows comes from models like the
+            one that predicts the test rows.
 
     Returns:
         The expressions and their held-out errors.
     """
     metadata = run_metadata(run_dir)
     config, _ = read_model_config(Path(run_dir) / "model")
-    train_config = fold_train_config or TrainConfig.from_dict(metadata["train_config"])
+    train_config = replace(TrainConfig.from_dict(metadata["train_config"]), progress_bar=False)
+    if fold_epochs:
+        train_config = replace(train_config, epochs=fold_epochs)
     settings = {
         k: v
         for k, v in config.to_dict().items()
