@@ -32,4 +32,7 @@ def test_scaling_harness_on_tiny_sizes(tmp_path) -> None:
     assert len(srtio3() * (2, 2, 2)) == 40
     slopes = result["slopes"]["cpu"]["large_n"]
     assert not math.isnan(slopes["total_s"])
+    retained = result["sizes"]["cpu_retained_memory"]
+    assert [r["n_atoms"] for r in retained] == [5, 40, 135]
+    assert all(r["inference_us_per_atom"] > 0 for r in retained)
     assert json.loads(out.read_text())["goal_slope"] == 1.1
