@@ -10,9 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+#: Tracked paths that ``dvc repro`` itself rewrites while it runs; a change there
+#: does not make a measurement's code differ from the commit.
+PIPELINE_OUTPUTS = ("dvc.lock", ".gitignore", "reports")
+
 
 def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """The checked-out commit and whether the work tree has uncommitted changes.
+    """The checked-out commit and whether the code differs from it.
+
+    ``dirty`` is true when a tracked file has uncommitted changes, except the
+    files the pipeline writes (:data:`PIPELINE_OUTPUTS`).
 
     Args:
         repo: A folder inside the repository (the current folder when ``None``).
@@ -26,7 +33,15 @@ def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
             ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, check=True
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                *(f":(exclude){path}" for path in PIPELINE_OUTPUTS),
+            ],
             cwd=folder,
             capture_output=True,
             text=True,

@@ -1,0 +1,32 @@
+import subprocess
+
+from sagatsr.bench.provenance import git_commit, run_info
+
+
+def git(repo, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def test_dirty_ignores_what_the_pipeline_writes(tmp_path) -> None:
+    git(tmp_path, "init", "-q")
+    for name in ("code.py", "dvc.lock"):
+        (tmp_path / name).write_text("a\n")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "m.json").write_text("{}\n")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "c")
+    assert git_commit(tmp_path)["dirty"] is False
+    (tmp_path / "dvc.lock").write_text("b\n")
+    (tmp_path / "reports" / "m.json").write_text('{"x": 1}\n')
+    assert git_commit(tmp_path)["dirty"] is False
+    (tmp_path / "code.py").write_text("b\n")
+    info = git_commit(tmp_path)
+    assert info["dirty"] is True and len(info["commit"]) == 40
+    assert git_commit(tmp_path / "nowhere") == {"commit": "unknown", "dirty": None}
+
+
+def test_run_info_fields() -> None:
+    info = run_info("cmd")
+    assert info["command"] == "cmd"
+    assert {"commit", "dirty", "hardware", "python", "torch", "date"} <= set(info)
+    assert {"cpu", "cpu_cores", "gpu"} <= set(info["hardware"])
