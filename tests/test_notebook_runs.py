@@ -209,7 +209,7 @@ def test_05_speedup_benchmark(trained_runs, tmp_path) -> None:
             "repetitions": "1,2,3",
             "repeats": 1,
             "fit_min_atoms": 40,
-            "speedup_metrics_path": str(tmp_path / "sr_speedup.json"),
+            "metrics_path": str(tmp_path / "sr_speedup.json"),
             "scaling_metrics_path": str(tmp_path / "scaling.json"),
         },
     )

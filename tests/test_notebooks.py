@@ -42,3 +42,12 @@ def test_no_definitions_in_notebooks(path: Path) -> None:
             assert not isinstance(
                 node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
             ), f"{path.name}: define functions in lib/sagatsr, not in notebooks"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_names_its_headline_metrics_file(path: Path) -> None:
+    # The report index shows the summary of the file named by `metrics_path`.
+    book = nbformat.read(path, as_version=4)
+    (cell,) = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
+    names = {t.id for s in ast.parse(cell.source).body for t in s.targets}
+    assert "metrics_path" in names, f"{path.name}: no metrics_path parameter"
