@@ -45,6 +45,7 @@ from sagatsr.graphs.cache import GraphCache
 from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.graphs.store import GraphStore, save_graph_store
 from sagatsr.io_utils import atomic_open, write_json
+from sagatsr.provenance import run_info
 
 MANIFEST = "manifest.json"
 
@@ -298,7 +299,19 @@ def prepare_dataset(
             "graph_seconds",
             "seconds",
         )
-        write_json(metrics_path, {"dataset": name, **{k: manifest[k] for k in keys}})
+        summary_line = (
+            f"{manifest['n_records']} of {manifest['n_entries']} entries valid, "
+            f"{manifest['n_graphs']} graphs in {manifest['graph_seconds']:.1f} s"
+        )
+        write_json(
+            metrics_path,
+            {
+                "summary": summary_line,
+                "dataset": name,
+                **{k: manifest[k] for k in keys},
+                **run_info(f"sagatsr.prepare.prepare_dataset({name!r})"),
+            },
+        )
     return PreparedDataset(final, manifest)
 
 

@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sagatsr.bench.provenance import run_info
 from sagatsr.features import FEATURIZER_VERSION
 from sagatsr.graphs.batch_build import build_graphs
 from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.io_utils import write_json
 from sagatsr.prepare import read_records
+from sagatsr.provenance import run_info
 
 #: The issue's goal for all 18,928 Castelli structures on a 2-core CPU.
 GOAL_SECONDS = 120.0

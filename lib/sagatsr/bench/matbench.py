@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sagatsr.bench.provenance import run_info
 from sagatsr.io_utils import write_json
+from sagatsr.provenance import run_info
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.pipeline import train_on_split
 
@@ -65,6 +66,7 @@ def run_matbench(
         Per-fold MAE, mean, std, epochs, wall time per fold and provenance.
     """
     train_config = train_config or TrainConfig()
+    provenance = run_info(command)  # the code that runs: taken before the first fold
     per_fold: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     for fold in folds:
@@ -94,7 +96,7 @@ def run_matbench(
                 "device": metrics["device"],
             }
         )
-        result = summarize(per_fold, target, metrics, train_config, command)
+        result = summarize(per_fold, target, metrics, train_config, provenance)
         if out_path:
             write_json(out_path, result)
     return result
@@ -105,9 +107,9 @@ def summarize(
     target: str,
     last_metrics: dict[str, Any],
     train_config: TrainConfig,
-    command: str | None,
+    provenance: dict[str, Any],
 ) -> dict[str, Any]:
-    """The result JSON from the folds done so far."""
+    """The result JSON from the folds done so far (``provenance``: :func:`run_info` at start)."""
     maes = np.array([f["test_mae"] for f in per_fold])
     mean = float(maes.mean())
     complete = len(per_fold) == 5
@@ -132,5 +134,6 @@ def summarize(
         "published_mae": PUBLISHED_MAE,
         "model_config": last_metrics["model_config"],
         "train_config": train_config.to_dict(),
-        **run_info(command),
+        **provenance,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }

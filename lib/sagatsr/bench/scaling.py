@@ -24,12 +24,12 @@ import numpy as np
 import torch
 from pymatgen.core import Lattice, Structure
 
-from sagatsr.bench.provenance import run_info
 from sagatsr.bench.timing import PeakMemory, gpu_peak_memory, retain_freed_memory, time_call
 from sagatsr.graphs.build import build_graph_arrays, featurizer_key, to_data
 from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.io_utils import write_json
 from sagatsr.model import SAGAT, ModelConfig, fit_scalers
+from sagatsr.provenance import run_info
 
 #: Key of the CPU measurement with glibc keeping freed memory.
 RETAINED = "cpu_retained_memory"

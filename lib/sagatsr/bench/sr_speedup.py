@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sagatsr.bench.provenance import run_info
 from sagatsr.interpret.stability import load_run_model
 from sagatsr.io_utils import write_json
 from sagatsr.prepare import PreparedDataset
+from sagatsr.provenance import run_info
 from sagatsr.sr.distill import EP, DistillData, DistillResult, fit_expression
 from sagatsr.train.data import labelled_graphs
 from sagatsr.train.runner import predict_graphs, read_history

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sagatsr.bench.provenance import run_info
 from sagatsr.io_utils import write_json
+from sagatsr.provenance import run_info
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.pipeline import train_on_split
 
@@ -121,6 +122,7 @@ def run_suite(
         ``{"runs": [{spec, unit, test metrics, epochs, seconds}], ...}``.
     """
     train_config = train_config or TrainConfig()
+    provenance = run_info(command)  # the code that runs: taken before the first run
     rows: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     for spec in runs:
@@ -158,7 +160,8 @@ def run_suite(
             "runs": rows,
             "model_settings": model_settings or {},
             "train_config": train_config.to_dict(),
-            **run_info(command),
+            **provenance,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         if out_path:
             write_json(out_path, result)

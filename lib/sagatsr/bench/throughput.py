@@ -9,11 +9,11 @@ from typing import Any
 import torch
 from torch_geometric.loader import DataLoader
 
-from sagatsr.bench.provenance import run_info
 from sagatsr.bench.timing import time_call
 from sagatsr.io_utils import write_json
 from sagatsr.model import SAGAT, fit_scalers
 from sagatsr.prepare import PreparedDataset
+from sagatsr.provenance import run_info
 from sagatsr.train.data import labelled_graphs
 from sagatsr.train.pipeline import model_config_for
 

@@ -222,7 +222,7 @@ def compare_with_torchsisso(
     """
     import torch
 
-    from sagatsr.bench.provenance import run_info
+    from sagatsr.provenance import run_info
     from sagatsr.sr.sisso.features import evaluate
 
     unknown = [op for op in operators if op not in TORCHSISSO_OPERATORS]

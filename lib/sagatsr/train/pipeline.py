@@ -18,11 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from sagatsr.bench.provenance import run_info
 from sagatsr.features import NODE_FEATURES
 from sagatsr.io_utils import atomic_open, write_json
 from sagatsr.model import ModelConfig
 from sagatsr.prepare import PreparedDataset
+from sagatsr.provenance import run_info
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs, load_split_parts
 from sagatsr.train.metrics import regression_metrics

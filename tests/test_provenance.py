@@ -1,6 +1,6 @@
 import subprocess
 
-from sagatsr.bench.provenance import git_commit, run_info
+from sagatsr.provenance import git_commit, run_info
 
 
 def git(repo, *args: str) -> None:
