@@ -218,3 +218,18 @@ def test_05_speedup_benchmark(trained_runs, tmp_path) -> None:
     scaling = json.loads((tmp_path / "scaling.json").read_text())
     assert [r["n_atoms"] for r in scaling["sizes"]["cpu"]] == [5, 40, 135]
     assert images(book) >= 2
+
+
+def test_ic_stability_across_runs_cli(trained_runs, tmp_path) -> None:
+    import json
+
+    from sagatsr.cli import main
+
+    out = tmp_path / "stability.json"
+    runs = [str(trained_runs / "models" / n) for n in ("castelli_e_form", "castelli_gap")]
+    args = ["benchmark", "ic_stability", *runs, "--prepared-root", str(trained_runs / "prepared")]
+    assert main([*args, "--top", "5", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["n_pairs"] == 1 and -1 <= result["mean_spearman"] <= 1
+    assert 0 <= result["mean_top_k_overlap"] <= 1 and result["k"] == 5
+    assert main([*args[:3], "--out", str(out)]) == 2  # one run: a clear error

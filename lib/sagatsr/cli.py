@@ -219,6 +219,30 @@ def _cmd_benchmark_scaling(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_ic_stability(args: argparse.Namespace) -> int:
+    from sagatsr.interpret.runs import run_stability
+    from sagatsr.io_utils import write_json
+    from sagatsr.provenance import run_info
+
+    pairs, summary = run_stability(args.runs, args.prepared_root, part=args.part, k=args.top)
+    result = {
+        "summary": (
+            f"IC ranking across {len(args.runs)} runs: mean Spearman "
+            f"{summary['mean_spearman']:.2f}, top-{args.top} overlap "
+            f"{summary['mean_top_k_overlap']:.2f}"
+        ),
+        "runs": [str(r) for r in args.runs],
+        "part": args.part,
+        "k": args.top,
+        **summary,
+        "pairs": pairs.to_dict("records"),
+        **run_info(args.command_line),
+    }
+    write_json(args.out, result)
+    print(result["summary"])
+    return 0
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     import json
 
@@ -347,6 +371,15 @@ def build_parser() -> argparse.ArgumentParser:
     scaling.add_argument("--fit-min-atoms", type=int, default=500)
     scaling.add_argument("--out", default="reports/metrics/scaling.json", type=Path)
     scaling.set_defaults(handler=_cmd_benchmark_scaling)
+    stability = benchmarks.add_parser(
+        "ic_stability", help="IC ranking stability across finished runs (folds, seeds)"
+    )
+    stability.add_argument("runs", nargs="+", type=Path, help="run folders")
+    stability.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
+    stability.add_argument("--part", default="test")
+    stability.add_argument("--top", type=int, default=10, help="k of the top-k overlap")
+    stability.add_argument("--out", default="reports/metrics/ic_stability_folds.json", type=Path)
+    stability.set_defaults(handler=_cmd_benchmark_ic_stability)
     throughput = benchmarks.add_parser("throughput", help="training graphs per second")
     throughput.add_argument(
         "--prepared", default="artifacts/prepared/castelli_perovskites", type=Path

@@ -123,3 +123,38 @@ def discover_runs(models_root: str | os.PathLike[str]) -> list[Path]:
     if not root.is_dir():
         raise FileNotFoundError(f"models folder {root} does not exist")
     return sorted(p for p in root.iterdir() if (p / "model" / "config.json").is_file())
+
+
+def run_stability(
+    run_dirs: list[str | os.PathLike[str]],
+    prepared_root: str | os.PathLike[str],
+    *,
+    part: str = "test",
+    k: int = 10,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Stability of the global IC ranking across finished runs (e.g. the Matbench folds).
+
+    Args:
+        run_dirs: Run folders trained on the same features (other folds or seeds).
+        prepared_root: Folder of the prepared datasets.
+        part: Part of each run's own split whose structures are averaged.
+        k: Size of the top lists compared.
+
+    Returns:
+        ``(pairs, summary)`` from :func:`~sagatsr.interpret.stability.rank_stability`
+        and :func:`~sagatsr.interpret.stability.stability_summary`.
+
+    Raises:
+        ValueError: With fewer than two runs.
+    """
+    from sagatsr.interpret.importance import mean_ic_series
+    from sagatsr.interpret.stability import rank_stability, stability_summary
+
+    if len(run_dirs) < 2:
+        raise ValueError("stability needs at least two runs")
+    rankings = {
+        Path(d).name: mean_ic_series(analyze_run(d, prepared_root, part=part).global_ranking)
+        for d in run_dirs
+    }
+    pairs = rank_stability(rankings, k=k)
+    return pairs, stability_summary(pairs)
