@@ -13,7 +13,7 @@ from sagatsr.prepare import PreparedDataset, prepare_dataset
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import load_split_parts
 from sagatsr.train.pipeline import model_config_for, train_on_split, train_targets
-from sagatsr.train.runner import fit_model, predict_graphs, read_history
+from sagatsr.train.runner import fit_model, predict_graphs, read_history, training_seconds
 from tests.test_prepare import castelli_like
 
 SMALL = {"hidden": 16, "heads": 2, "layers": 1, "edge_dim": 8, "n_rbf": 8, "sae_basis": 4}
@@ -114,15 +114,34 @@ def test_resume_after_a_kill_keeps_completed_epochs(prepared, tmp_path) -> None:
             parts["train"], parts["val"], config, quick(epochs=5), out, extra_callbacks=[Crash(3)]
         )
     assert read_history(out)["epoch"].tolist() == [0, 1, 2]
+    before_resume = training_seconds(out)
     result = fit_model(parts["train"], parts["val"], config, quick(epochs=5), out)
     assert read_history(out)["epoch"].tolist() == [0, 1, 2, 3, 4]
     assert result.epochs_run == 5
+    # The reported training time covers the epochs of both calls.
+    assert result.total_seconds == pytest.approx(training_seconds(out))
+    assert result.total_seconds > before_resume > 0
     # Running again after completion trains nothing more.
     again = fit_model(parts["train"], parts["val"], config, quick(epochs=5), out)
     assert read_history(out)["epoch"].tolist() == [0, 1, 2, 3, 4]
     np.testing.assert_array_equal(
         predict_graphs(again.model, parts["test"]), predict_graphs(result.model, parts["test"])
     )
+
+
+def test_training_seconds_sums_every_call_of_a_resumed_run(tmp_path) -> None:
+    history = pd.DataFrame(
+        {
+            "epoch": [0, 1, 2, 2, 3],
+            "train_loss": 1.0,
+            "val_mae": 1.0,
+            "lr": 1e-3,
+            "seconds": [1.0, 2.0, 3.5, 1.2, 2.0],  # clock restarts at the resume
+        }
+    )
+    history.to_csv(tmp_path / "history.csv", index=False)
+    assert training_seconds(tmp_path) == pytest.approx(5.5)
+    assert training_seconds(tmp_path / "missing") == 0.0
 
 
 @pytest.mark.parametrize("embedding", ["sae", "fcn", "onehot"])

@@ -92,6 +92,7 @@ def run_matbench(
                 "n_test": metrics["metrics"]["test"]["n"],
                 "best_epoch": metrics["best_epoch"],
                 "epochs_run": metrics["epochs_run"],
+                "train_seconds": metrics["train_seconds"],
                 "wall_seconds": round(time.perf_counter() - started, 1),
                 "device": metrics["device"],
             }

@@ -168,7 +168,8 @@ def train_on_split(
         "best_epoch": result.best_epoch,
         "best_val_mae": result.best_val_mae,
         "epochs_run": result.epochs_run,
-        "train_seconds": round(result.seconds, 2),
+        "train_seconds": round(result.total_seconds, 2),
+        "train_seconds_this_call": round(result.seconds, 2),
         "device": result.device,
         "model_config": {
             k: v

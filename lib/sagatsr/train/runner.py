@@ -76,6 +76,26 @@ def read_history(out_dir: str | os.PathLike[str]) -> pd.DataFrame:
     return frame.drop_duplicates("epoch", keep="last").reset_index(drop=True)
 
 
+def training_seconds(out_dir: str | os.PathLike[str]) -> float:
+    """Wall time of a run's completed epochs, summed over every call that resumed it.
+
+    Each call restarts the ``seconds`` clock of ``history.csv``; a drop in that
+    column marks a resume, so the total is the sum of each call's last value.
+    Time spent in an epoch that a kill interrupted is not counted.
+
+    Returns:
+        Seconds (0.0 when the run has no history).
+    """
+    path = Path(out_dir) / "history.csv"
+    if not path.is_file():
+        return 0.0
+    seconds = pd.read_csv(path)["seconds"].to_numpy(dtype=float)
+    if seconds.size == 0:
+        return 0.0
+    segment_ends = np.flatnonzero(np.diff(seconds) < 0)
+    return float(seconds[segment_ends].sum() + seconds[-1])
+
+
 @dataclass
 class FitResult:
     """Outcome of :func:`fit_model`.
@@ -86,6 +106,8 @@ class FitResult:
         best_val_mae: Its validation MAE (target unit).
         epochs_run: Epochs completed in total (resumed runs included).
         seconds: Wall time of this call.
+        total_seconds: Wall time of the completed epochs over every call
+            (resumes included), from ``history.csv``.
         device: What trained it, e.g. ``"cpu"`` or ``"cuda x1"``.
     """
 
@@ -94,6 +116,7 @@ class FitResult:
     best_val_mae: float
     epochs_run: int
     seconds: float
+    total_seconds: float
     device: str
 
 
@@ -224,6 +247,7 @@ def fit_model(
         best_val_mae=best_val,
         epochs_run=int(history["epoch"].max()) + 1 if len(history) else trainer.current_epoch,
         seconds=time.perf_counter() - started,
+        total_seconds=training_seconds(folder),
         device="cpu" if accelerator == "cpu" else f"{accelerator} x{devices}",
     )
 
