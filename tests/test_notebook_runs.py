@@ -186,6 +186,7 @@ def test_05_speedup_benchmark(trained_runs, tmp_path) -> None:
     import json
 
     from sagatsr.sr.distill import distill_run
+    from tests.bench.test_results import ablation_result
 
     distill_run(
         trained_runs / "models" / "castelli_gap",
@@ -195,6 +196,9 @@ def test_05_speedup_benchmark(trained_runs, tmp_path) -> None:
         engines=(),
         fold_epochs=1,
     )
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    (suites / "embedding_ablation.json").write_text(json.dumps(ablation_result()))
     book = run_notebook(
         "05_speedup_benchmark.ipynb",
         tmp_path / "05.ipynb",
@@ -211,13 +215,14 @@ def test_05_speedup_benchmark(trained_runs, tmp_path) -> None:
             "fit_min_atoms": 40,
             "metrics_path": str(tmp_path / "sr_speedup.json"),
             "scaling_metrics_path": str(tmp_path / "scaling.json"),
+            "suite_metrics_dir": str(suites),
         },
     )
     speedup = json.loads((tmp_path / "sr_speedup.json").read_text())
     assert speedup["runs"][0]["speedup"] > 0
     scaling = json.loads((tmp_path / "scaling.json").read_text())
     assert [r["n_atoms"] for r in scaling["sizes"]["cpu"]] == [5, 40, 135]
-    assert images(book) >= 2
+    assert images(book) >= 4  # speedup, two scaling plots, the embedding ablation
 
 
 def test_ic_stability_across_runs_cli(trained_runs, tmp_path) -> None:

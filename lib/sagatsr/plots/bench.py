@@ -1,4 +1,4 @@
-"""Figures of the paper's claims: SR speedup bars and the log-log scaling plot."""
+"""Benchmark figures: SR speedup bars, the log-log scaling plot, the embedding ablation."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+
+from sagatsr.bench.results import suite_frame
 
 
 def sr_speedup_frame(result: dict[str, Any]) -> pd.DataFrame:
@@ -86,5 +88,26 @@ def plot_scaling(result: dict[str, Any], device: str = "cpu") -> plt.Figure:
     reference = rows["total_s"].iloc[-1] * n / n[-1]
     left.plot(n, reference, ls="--", color="grey", lw=1, label="slope 1")
     figure.suptitle(f"{device}: {result['structure']}", fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def plot_embedding_ablation(result: dict[str, Any]) -> plt.Figure:
+    """Test MAE of each input embedding (SAE / FCN / one-hot) per subset and split.
+
+    Args:
+        result: Content of ``embedding_ablation.json``.
+    """
+    frame = suite_frame(result)
+    frame["data"] = frame["subset"] + " · " + frame["split"]
+    unit = frame["unit"].iloc[0] if len(frame) else ""
+    figure, ax = plt.subplots(figsize=(7, 4))
+    order = [e for e in ("sae", "fcn", "onehot") if e in set(frame["embedding"])]
+    sns.barplot(data=frame, x="data", y="test_mae", hue="embedding", hue_order=order, ax=ax)
+    ax.set_xlabel("")
+    ax.set_ylabel(f"test MAE [{unit}]")
+    ax.set_title("Input embedding ablation (same model and budget)")
+    for container in ax.containers:
+        ax.bar_label(container, fmt="%.4f", fontsize=7)
     figure.tight_layout()
     return figure
