@@ -1,7 +1,12 @@
 """params.yaml, the profiles and dvc.yaml stay consistent with each other."""
 
+import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+import nbformat
 import yaml
 
 from sagatsr.profiles import available_profiles, render_params
@@ -66,3 +71,52 @@ def test_distilled_runs_are_trained_runs() -> None:
     subsets = {params["train"]["runs"][run]["subset"] for run in distilled}
     targets = {params["train"]["runs"][run]["target"] for run in distilled}
     assert len(subsets) >= 2 and len(targets) >= 2  # the 23x claim on two subsets, two properties
+
+
+def _stage_imports(stage: dict) -> tuple[list[str], set[str]]:
+    """Import statements a stage runs at start, and lib files it runs without importing."""
+    command = stage.get("do", stage)["cmd"]
+    notebook = re.search(r"notebooks/(\S+\.ipynb)", command)
+    if notebook is None:  # the report stage: `python -m sagatsr report`
+        assert "python -m sagatsr" in command
+        return ["import sagatsr.cli", "import sagatsr.reports"], {"lib/sagatsr/__main__.py"}
+    book = nbformat.read(ROOT / "notebooks" / notebook.group(1), as_version=4)
+    source = "\n".join(cell.source for cell in book.cells if cell.cell_type == "code")
+    pattern = r"^(?:from sagatsr[\w.]* import (?:\([^)]*\)|[^\n]*)|import sagatsr[\w.]*)"
+    return re.findall(pattern, source, flags=re.MULTILINE), set()
+
+
+def _loaded_lib_files(statements: list[str]) -> set[str]:
+    """Files of the sagatsr modules loaded by running ``statements`` in a fresh interpreter."""
+    probe = "\n".join(
+        [
+            "import json, sys",
+            *statements,
+            "print(json.dumps([m.__file__ for k, m in sys.modules.items()"
+            " if k.split('.')[0] == 'sagatsr' and getattr(m, '__file__', None)]))",
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return {Path(f).resolve().relative_to(ROOT).as_posix() for f in json.loads(done.stdout)}
+
+
+def test_stage_deps_are_the_lib_modules_the_stage_runs() -> None:
+    """Every lib module a stage loads is a dep, and every lib dep holds a module it loads.
+
+    Folder deps may also hold modules the stage imports lazily (SR engines, for instance).
+    """
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    for name, stage in pipeline["stages"].items():
+        statements, extra = _stage_imports(stage)
+        loaded = _loaded_lib_files(statements) | extra
+        deps = [d for d in stage.get("do", stage)["deps"] if d.startswith("lib/")]
+
+        def covers(dep: str, path: str) -> bool:
+            return path == dep or path.startswith(dep.rstrip("/") + "/")
+
+        uncovered = sorted(p for p in loaded if not any(covers(d, p) for d in deps))
+        assert not uncovered, f"stage {name}: lib modules it loads but does not list: {uncovered}"
+        unused = [d for d in deps if not any(covers(d, p) for p in loaded)]
+        assert not unused, f"stage {name}: lib deps it never loads: {unused}"
