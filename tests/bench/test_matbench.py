@@ -22,6 +22,11 @@ def test_matbench_protocol_on_two_folds(prepared, tmp_path) -> None:  # noqa: F8
     fold0 = (prepared.out_dir / "splits/all/matbench_fold0/test.txt").read_text().split()
     assert result["folds"][0]["n_test"] == len(fold0)
     assert result["mean_mae"] == sum(f["test_mae"] for f in result["folds"]) / 2
+    # Recipes are compared on validation MAE, each fold's own held-out training slice.
+    for fold in result["folds"]:
+        run = json.loads((tmp_path / "runs" / f"fold{fold['fold']}" / "metrics.json").read_text())
+        assert fold["val_mae"] == run["best_val_mae"] > 0
+    assert result["mean_val_mae"] == sum(f["val_mae"] for f in result["folds"]) / 2
     assert result["minimum_bar_cgcnn"] == PUBLISHED_MAE["CGCNN"] == 0.0452
     saved = json.loads(out.read_text())
     assert saved["command"] == "test" and saved["commit"] and "finished" in saved
