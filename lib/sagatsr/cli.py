@@ -129,7 +129,12 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--accelerator", default="auto", help="auto, cpu or gpu")
     train.add_argument("--devices", default="auto", help="auto or a number (>1: DDP)")
-    train.add_argument("--max-time", type=float, default=0.0, help="minutes per run (0: none)")
+    train.add_argument(
+        "--max-time",
+        type=float,
+        default=0.0,
+        help="minutes of training per run, resumes included (0: none)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

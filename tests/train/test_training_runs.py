@@ -129,6 +129,22 @@ def test_resume_after_a_kill_keeps_completed_epochs(prepared, tmp_path) -> None:
     )
 
 
+def test_wall_time_budget_covers_every_call_of_a_run(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
+    config = model_config_for(prepared, **SMALL)
+    out = tmp_path / "run"
+    fit_model(parts["train"], parts["val"], config, quick(epochs=2), out)
+    spent_minutes = training_seconds(out) / 60
+    # A budget already used up by the first call: resuming trains no further epoch.
+    capped = quick(epochs=5, max_time_minutes=spent_minutes * 0.99)
+    result = fit_model(parts["train"], parts["val"], config, capped, out)
+    assert read_history(out)["epoch"].tolist() == [0, 1] and result.epochs_run == 2
+    # A budget with time left: the run goes on.
+    roomy = quick(epochs=3, max_time_minutes=spent_minutes + 60)
+    fit_model(parts["train"], parts["val"], config, roomy, out)
+    assert read_history(out)["epoch"].tolist() == [0, 1, 2]
+
+
 def test_training_seconds_sums_every_call_of_a_resumed_run(tmp_path) -> None:
     history = pd.DataFrame(
         {

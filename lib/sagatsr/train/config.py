@@ -28,8 +28,9 @@ class TrainConfig:
         deterministic: Ask torch for deterministic algorithms (exact CPU
             reproducibility for a fixed seed).
         progress_bar: Show Lightning's progress bar.
-        max_time_minutes: Stop training after this wall time (``0``: no limit);
-            the best checkpoint so far is kept.
+        max_time_minutes: Stop training after this wall time (``0``: no limit),
+            counted over every call of a resumed run; the best checkpoint so far
+            is kept.
     """
 
     epochs: int = 200

@@ -213,6 +213,14 @@ def fit_model(
     deterministic: bool | str = train_config.deterministic
     if accelerator != "cpu" and deterministic:
         deterministic = "warn"  # some scatter kernels have no deterministic CUDA version
+    last_path = checkpoints / "last.ckpt"
+    ckpt_path = str(last_path) if resume and last_path.is_file() else None
+    # The wall-time budget covers the whole run: a resumed run gets what is left of it.
+    budget = train_config.max_time_minutes
+    remaining = None
+    if budget:
+        spent = training_seconds(folder) if ckpt_path else 0.0
+        remaining = budget * 60.0 - spent
     trainer = pl.Trainer(
         max_epochs=train_config.epochs,
         accelerator=accelerator,
@@ -223,16 +231,15 @@ def fit_model(
         enable_model_summary=False,
         deterministic=deterministic,
         num_sanity_val_steps=0,
-        max_time=timedelta(minutes=train_config.max_time_minutes)
-        if train_config.max_time_minutes
-        else None,
+        max_time=timedelta(seconds=max(remaining, 1.0)) if remaining is not None else None,
         default_root_dir=str(folder),
     )
-    last_path = checkpoints / "last.ckpt"
-    ckpt_path = str(last_path) if resume and last_path.is_file() else None
     if ckpt_path:
         logger.info("resuming from %s", ckpt_path)
-    trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path)
+    if remaining is not None and remaining <= 0 and ckpt_path:
+        logger.info("wall-time budget of %s min used up; not training further", budget)
+    else:
+        trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path)
 
     best_path = best.best_model_path or str(checkpoints / "best.ckpt")
     best_module = SAGATModule.load_from_checkpoint(best_path, map_location="cpu")
