@@ -109,6 +109,7 @@ def _train_config(args: argparse.Namespace) -> object:
         devices=devices,
         progress_bar=not args.quiet,
         max_time_minutes=args.max_time,
+        loss=args.loss,
     )
 
 
@@ -134,6 +135,12 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=0.0,
         help="minutes of training per run, resumes included (0: none)",
+    )
+    train.add_argument(
+        "--loss",
+        choices=["l1", "mse"],
+        default="l1",
+        help="l1 (paper) or mse (for targets that are zero for most structures, e.g. band gaps)",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bars")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ class RunSpec:
         split: Split name.
         target: Target name.
         embedding: ``"sae"``, ``"fcn"`` or ``"onehot"``.
+        loss: Training loss (:attr:`TrainConfig.loss`) of this run.
     """
 
     name: str
@@ -39,10 +40,14 @@ class RunSpec:
     split: str
     target: str
     embedding: str = "sae"
+    loss: str = "l1"
 
 
 #: Issue "subsets and targets": OQMD ABO3 / ABX3 formation energy and band gap,
 #: Castelli band gap (its Matbench fold 0, whose validation slice is seeded).
+#: Band gaps are zero for every metal (57 % of OQMD ABX3, 87 % of ABO3, 96 % of
+#: Castelli training rows), so they train with an MSE loss: L1 regresses to the
+#: median and predicts zero everywhere on Castelli.
 SUBSET_RUNS: tuple[RunSpec, ...] = (
     RunSpec(
         "oqmd_abo3_formation_energy",
@@ -51,7 +56,7 @@ SUBSET_RUNS: tuple[RunSpec, ...] = (
         "random",
         "formation_energy_per_atom",
     ),
-    RunSpec("oqmd_abo3_band_gap", "oqmd_perovskites", "ABO3", "random", "band_gap"),
+    RunSpec("oqmd_abo3_band_gap", "oqmd_perovskites", "ABO3", "random", "band_gap", loss="mse"),
     RunSpec(
         "oqmd_abx3_formation_energy",
         "oqmd_perovskites",
@@ -59,8 +64,15 @@ SUBSET_RUNS: tuple[RunSpec, ...] = (
         "random",
         "formation_energy_per_atom",
     ),
-    RunSpec("oqmd_abx3_band_gap", "oqmd_perovskites", "ABX3", "random", "band_gap"),
-    RunSpec("castelli_gap_gllbsc", "castelli_perovskites", "all", "matbench_fold0", "gap_gllbsc"),
+    RunSpec("oqmd_abx3_band_gap", "oqmd_perovskites", "ABX3", "random", "band_gap", loss="mse"),
+    RunSpec(
+        "castelli_gap_gllbsc",
+        "castelli_perovskites",
+        "all",
+        "matbench_fold0",
+        "gap_gllbsc",
+        loss="mse",
+    ),
 )
 
 
@@ -133,7 +145,7 @@ def run_suite(
             target=spec.target,
             out_dir=Path(runs_root) / spec.name,
             model_settings={**(model_settings or {}), "embedding": spec.embedding},
-            train_config=train_config,
+            train_config=replace(train_config, loss=spec.loss),
             command=command,
         )
         test = metrics["metrics"]["test"]
@@ -159,7 +171,7 @@ def run_suite(
             "complete": len(rows) == len(runs),
             "runs": rows,
             "model_settings": model_settings or {},
-            "train_config": train_config.to_dict(),
+            "train_config": train_config.to_dict(),  # each run's loss: its row
             **provenance,
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         }

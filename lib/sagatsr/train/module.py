@@ -1,4 +1,4 @@
-"""The Lightning module: L1 loss on standardised targets, AdamW, warm-up + polynomial decay."""
+"""The Lightning module: L1 (or MSE) loss on standardised targets, AdamW, warm-up + decay."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class SAGATModule(pl.LightningModule):
         self.model = SAGAT(ModelConfig.from_dict(model_config))
         self.train_config = TrainConfig.from_dict(train_config)
         self.val_mae = torchmetrics.MeanAbsoluteError()
+        self.val_rmse = torchmetrics.MeanSquaredError(squared=False)
 
     def forward(self, batch: Any) -> Tensor:
         """Standardised predictions ``(B, n_targets)``."""
@@ -41,8 +42,12 @@ class SAGATModule(pl.LightningModule):
         return (batch.y - self.model.target_mean) / self.model.target_std
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
-        """L1 loss on standardised targets."""
-        loss = functional.l1_loss(self.model(batch), self._standardised_target(batch))
+        """The configured loss (L1 or MSE) on standardised targets."""
+        prediction, target = self.model(batch), self._standardised_target(batch)
+        if self.train_config.loss == "l1":
+            loss = functional.l1_loss(prediction, target)
+        else:
+            loss = functional.mse_loss(prediction, target)
         self.log(
             "train_loss",
             loss,
@@ -55,17 +60,19 @@ class SAGATModule(pl.LightningModule):
         return loss
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
-        """Accumulate the validation MAE in physical units."""
+        """Accumulate the validation MAE and RMSE in physical units."""
         physical = self.model(batch) * self.model.target_std + self.model.target_mean
         self.val_mae.update(physical, batch.y)
-        self.log(
-            "val_mae",
-            self.val_mae,
-            on_step=False,
-            on_epoch=True,
-            prog_bar=True,
-            batch_size=batch.num_graphs,
-        )
+        self.val_rmse.update(physical, batch.y)
+        for name, metric in (("val_mae", self.val_mae), ("val_rmse", self.val_rmse)):
+            self.log(
+                name,
+                metric,
+                on_step=False,
+                on_epoch=True,
+                prog_bar=name == self.train_config.monitor,
+                batch_size=batch.num_graphs,
+            )
 
     def configure_optimizers(self) -> dict[str, Any]:
         """AdamW with a per-step warm-up and polynomial decay schedule."""

@@ -4,7 +4,7 @@ Run folder layout (``out_dir``)::
 
     checkpoints/last.ckpt   resumable state (model, optimizer, schedule, epoch)
     checkpoints/best.ckpt   the epoch with the lowest validation MAE
-    history.csv             epoch, train_loss (standardised L1), val_mae (unit), lr, seconds
+    history.csv             epoch, train_loss (standardised units), val_mae (unit), lr, seconds
     model/                  the best model (sagatsr.model.save_model)
 
 A run killed at any point restarts from ``last.ckpt`` without losing the
@@ -120,6 +120,11 @@ class FitResult:
     device: str
 
 
+def _mostly_at_minimum(targets: np.ndarray) -> bool:
+    """True when more than half of ``targets`` (``(N,)``) equal their minimum (zero-inflated)."""
+    return targets.size > 1 and float(np.mean(targets == targets.min())) > 0.5
+
+
 def _accelerator(config: TrainConfig) -> str:
     if config.accelerator != "auto":
         return config.accelerator
@@ -166,6 +171,12 @@ def fit_model(
     module = SAGATModule(model_config.to_dict(), train_config.to_dict())
     fit_scalers(module.model, train.graphs)
     targets = train.targets
+    if train_config.loss == "l1" and _mostly_at_minimum(targets):
+        logger.warning(
+            "more than half of the training targets equal their minimum (%.4g): an L1 loss "
+            "will learn to predict that value everywhere; consider loss='mse'",
+            float(targets.min()),
+        )
     std = float(targets.std()) if targets.size > 1 and targets.std() > 0 else 1.0
     module.model.set_target_stats([float(targets.mean())], [std])
 
@@ -185,7 +196,7 @@ def fit_model(
     best = ModelCheckpoint(
         dirpath=checkpoints,
         filename="best",
-        monitor="val_mae",
+        monitor=train_config.monitor,
         mode="min",
         save_top_k=1,
         enable_version_counter=False,
@@ -207,7 +218,7 @@ def fit_model(
     ]
     if train_config.patience:
         callbacks.append(
-            EarlyStopping(monitor="val_mae", mode="min", patience=train_config.patience)
+            EarlyStopping(monitor=train_config.monitor, mode="min", patience=train_config.patience)
         )
     accelerator = _accelerator(train_config)
     deterministic: bool | str = train_config.deterministic
@@ -246,7 +257,8 @@ def fit_model(
     state = torch.load(best_path, map_location="cpu", weights_only=False)
     best_epoch = int(state.get("epoch", 0))
     history = read_history(folder)
-    best_val = float(best.best_model_score) if best.best_model_score is not None else float("nan")
+    at_best = history.loc[history["epoch"] == best_epoch, "val_mae"]
+    best_val = float(at_best.iloc[-1]) if len(at_best) else float("nan")
     devices = trainer.num_devices
     return FitResult(
         model=best_module.model.eval(),
