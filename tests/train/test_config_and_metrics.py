@@ -25,6 +25,9 @@ def test_config_validation_and_roundtrip() -> None:
         TrainConfig(epochs=0)
     with pytest.raises(ValueError, match="unknown"):
         TrainConfig.from_dict({"epochs": 2, "nope": 1})
+    with pytest.raises(ValueError, match="loss must be one of"):
+        TrainConfig(loss="huber")
+    assert TrainConfig().monitor == "val_mae" and TrainConfig(loss="mse").monitor == "val_rmse"
 
 
 def test_regression_metrics() -> None:

@@ -1,6 +1,7 @@
 """Lightning training on a tiny prepared dataset: determinism, resume, ablations, outputs."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -143,6 +144,63 @@ def test_wall_time_budget_covers_every_call_of_a_run(prepared, tmp_path) -> None
     roomy = quick(epochs=3, max_time_minutes=spent_minutes + 60)
     fit_model(parts["train"], parts["val"], config, roomy, out)
     assert read_history(out)["epoch"].tolist() == [0, 1, 2]
+
+
+class RecordMetric(Callback):
+    def __init__(self, name: str) -> None:
+        self.name, self.values = name, []
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self.values.append(float(trainer.callback_metrics[self.name]))
+
+
+@pytest.mark.parametrize(("loss", "monitor"), [("l1", "val_mae"), ("mse", "val_rmse")])
+def test_best_epoch_follows_the_metric_of_the_loss(prepared, tmp_path, loss, monitor) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
+    config = model_config_for(prepared, **SMALL)
+    record = RecordMetric(monitor)
+    result = fit_model(
+        parts["train"],
+        parts["val"],
+        config,
+        quick(epochs=4, loss=loss),
+        tmp_path / loss,
+        extra_callbacks=[record],
+    )
+    assert result.best_epoch == int(np.argmin(record.values))
+    history = read_history(tmp_path / loss)
+    assert result.best_val_mae == pytest.approx(history["val_mae"][result.best_epoch])
+
+
+def test_l1_on_a_mostly_zero_target_warns(prepared, tmp_path, caplog) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
+    for graph in parts["train"].graphs[: len(parts["train"].graphs) * 3 // 4]:
+        graph.y = graph.y * 0.0  # most structures "metallic": target exactly zero
+    config = model_config_for(prepared, **SMALL)
+    with caplog.at_level("WARNING", logger="sagatsr.train.runner"):
+        fit_model(parts["train"], parts["val"], config, quick(epochs=1), tmp_path / "l1")
+    assert "consider loss='mse'" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="sagatsr.train.runner"):
+        fit_model(
+            parts["train"], parts["val"], config, quick(epochs=1, loss="mse"), tmp_path / "mse"
+        )
+    assert "consider loss='mse'" not in caplog.text
+
+
+def test_resume_with_other_settings_is_refused(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
+    config = model_config_for(prepared, **SMALL)
+    out = tmp_path / "run"
+    fit_model(parts["train"], parts["val"], config, quick(epochs=1), out)
+    with pytest.raises(ValueError, match=r"cannot resume .*train\.loss, train\.lr"):
+        other = replace(quick(epochs=2), lr=1e-2, loss="mse")
+        fit_model(parts["train"], parts["val"], config, other, out)
+    assert read_history(out)["epoch"].tolist() == [0]
+    # Run-time settings (epochs, progress bar, devices) may change on resume.
+    longer = replace(quick(epochs=2), progress_bar=True)
+    fit_model(parts["train"], parts["val"], config, longer, out)
+    assert read_history(out)["epoch"].tolist() == [0, 1]
 
 
 def test_training_seconds_sums_every_call_of_a_resumed_run(tmp_path) -> None:

@@ -3,7 +3,8 @@
 Run folder layout (``out_dir``)::
 
     checkpoints/last.ckpt   resumable state (model, optimizer, schedule, epoch)
-    checkpoints/best.ckpt   the epoch with the lowest validation MAE
+    checkpoints/best.ckpt   the epoch with the lowest validation MAE (RMSE for an MSE loss)
+    run_settings.json       model and training settings; a resume with other ones is refused
     history.csv             epoch, train_loss (standardised units), val_mae (unit), lr, seconds
     model/                  the best model (sagatsr.model.save_model)
 
@@ -14,6 +15,7 @@ epochs it completed.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import time
@@ -30,6 +32,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from torch_geometric.loader import DataLoader
 
+from sagatsr.io_utils import write_json
 from sagatsr.model import SAGAT, ModelConfig, fit_scalers, save_model
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs
@@ -118,6 +121,41 @@ class FitResult:
     seconds: float
     total_seconds: float
     device: str
+
+
+#: Training settings a resumed run may change: they do not alter what is learned
+#: per epoch (``epochs`` extends or shortens the run).
+RESUMABLE_CHANGES = frozenset(
+    {"epochs", "progress_bar", "max_time_minutes", "accelerator", "devices", "num_workers"}
+)
+
+
+def check_run_settings(
+    folder: Path, model_config: ModelConfig, train_config: TrainConfig, *, resuming: bool
+) -> None:
+    """Record a run's settings in ``run_settings.json``; refuse to resume with other ones.
+
+    Raises:
+        ValueError: When resuming a run whose recorded settings differ (names the
+            folder and the settings), which would mix two recipes in one model.
+    """
+    train = {k: v for k, v in train_config.to_dict().items() if k not in RESUMABLE_CHANGES}
+    settings = json.loads(json.dumps({"model": model_config.to_dict(), "train": train}))
+    path = folder / "run_settings.json"
+    if resuming and path.is_file():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        changed = [
+            f"{group}.{key}"
+            for group in ("model", "train")
+            for key in sorted(set(settings[group]) | set(saved.get(group, {})))
+            if settings[group].get(key) != saved.get(group, {}).get(key)
+        ]
+        if changed:
+            raise ValueError(
+                f"{folder}: cannot resume this run with different settings ({', '.join(changed)});"
+                " use a new run folder, or the run's original settings"
+            )
+    write_json(path, settings)
 
 
 def _mostly_at_minimum(targets: np.ndarray) -> bool:
@@ -226,6 +264,7 @@ def fit_model(
         deterministic = "warn"  # some scatter kernels have no deterministic CUDA version
     last_path = checkpoints / "last.ckpt"
     ckpt_path = str(last_path) if resume and last_path.is_file() else None
+    check_run_settings(folder, model_config, train_config, resuming=ckpt_path is not None)
     # The wall-time budget covers the whole run: a resumed run gets what is left of it.
     budget = train_config.max_time_minutes
     remaining = None
