@@ -1,5 +1,6 @@
 """Every pipeline notebook runs under papermill with tiny parameters (the CI smoke test)."""
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -78,10 +79,12 @@ def test_02_train_gat(tmp_path) -> None:
             "edge_dim": 8,
             "epochs": 2,
             "batch_size": 8,
+            "loss": "mse",
         },
     )
     assert (tmp_path / "run" / "model" / "state.pt").is_file()
     assert "test MAE" in (tmp_path / "train.json").read_text()
+    assert json.loads((tmp_path / "train.json").read_text())["train_config"]["loss"] == "mse"
     assert images(book) >= 2
 
 

@@ -120,3 +120,15 @@ def test_stage_deps_are_the_lib_modules_the_stage_runs() -> None:
         assert not uncovered, f"stage {name}: lib modules it loads but does not list: {uncovered}"
         unused = [d for d in deps if not any(covers(d, p) for p in loaded)]
         assert not unused, f"stage {name}: lib deps it never loads: {unused}"
+
+
+def test_every_run_names_a_valid_loss_and_band_gaps_train_with_mse() -> None:
+    from sagatsr.train.config import LOSS_MONITORS
+
+    for profile in ("quick", "paper"):
+        params = yaml.safe_load((ROOT / "profiles" / f"{profile}.yaml").read_text())
+        for name, run in params["train"]["runs"].items():
+            assert run["loss"] in LOSS_MONITORS, (profile, name)
+            # Band gaps are zero for every metal: L1 would learn to predict zero.
+            assert (run["loss"] == "mse") == ("gap" in run["target"]), (profile, name)
+        assert params["analyze"]["stability"]["loss"] in LOSS_MONITORS
