@@ -203,6 +203,19 @@ def test_resume_with_other_settings_is_refused(prepared, tmp_path) -> None:
     assert read_history(out)["epoch"].tolist() == [0, 1]
 
 
+def test_a_run_ended_by_early_stopping_is_not_trained_further(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
+    config = model_config_for(prepared, **SMALL)
+    out = tmp_path / "run"
+    # A huge learning rate and patience 1: validation stops improving at once.
+    stopping = replace(quick(epochs=30), lr=5.0, patience=1)
+    first = fit_model(parts["train"], parts["val"], config, stopping, out)
+    assert first.epochs_run < 30 and (out / "checkpoints" / "stopped_early").is_file()
+    again = fit_model(parts["train"], parts["val"], config, stopping, out)
+    assert again.epochs_run == first.epochs_run
+    assert read_history(out)["epoch"].tolist() == list(range(first.epochs_run))
+
+
 def test_training_seconds_sums_every_call_of_a_resumed_run(tmp_path) -> None:
     history = pd.DataFrame(
         {

@@ -5,6 +5,7 @@ Run folder layout (``out_dir``)::
     checkpoints/last.ckpt   resumable state (model, optimizer, schedule, epoch)
     checkpoints/best.ckpt   the epoch with the lowest validation MAE (RMSE for an MSE loss)
     run_settings.json       model and training settings; a resume with other ones is refused
+    checkpoints/stopped_early  present when early stopping ended the run (no resume then)
     history.csv             epoch, train_loss (standardised units), val_mae (unit), lr, seconds
     model/                  the best model (sagatsr.model.save_model)
 
@@ -254,10 +255,12 @@ def fit_model(
         HistoryCallback(folder / "history.csv"),
         *extra_callbacks,
     ]
+    early = None
     if train_config.patience:
-        callbacks.append(
-            EarlyStopping(monitor=train_config.monitor, mode="min", patience=train_config.patience)
+        early = EarlyStopping(
+            monitor=train_config.monitor, mode="min", patience=train_config.patience
         )
+        callbacks.append(early)
     accelerator = _accelerator(train_config)
     deterministic: bool | str = train_config.deterministic
     if accelerator != "cpu" and deterministic:
@@ -286,10 +289,16 @@ def fit_model(
     )
     if ckpt_path:
         logger.info("resuming from %s", ckpt_path)
+    stopped_path = checkpoints / "stopped_early"
     if remaining is not None and remaining <= 0 and ckpt_path:
         logger.info("wall-time budget of %s min used up; not training further", budget)
+    elif ckpt_path and stopped_path.is_file():
+        # Lightning would train one more epoch before early stopping fired again.
+        logger.info("the run stopped early before; not training further")
     else:
         trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path)
+        if early is not None and early.stopped_epoch > 0 and trainer.is_global_zero:
+            stopped_path.write_text(f"{early.stopped_epoch}\n", encoding="utf-8")
 
     best_path = best.best_model_path or str(checkpoints / "best.ckpt")
     best_module = SAGATModule.load_from_checkpoint(best_path, map_location="cpu")
