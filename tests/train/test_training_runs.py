@@ -210,7 +210,7 @@ def test_a_run_ended_by_early_stopping_is_not_trained_further(prepared, tmp_path
     # A huge learning rate and patience 1: validation stops improving at once.
     stopping = replace(quick(epochs=30), lr=5.0, patience=1)
     first = fit_model(parts["train"], parts["val"], config, stopping, out)
-    assert first.epochs_run < 30 and (out / "checkpoints" / "stopped_early").is_file()
+    assert first.epochs_run < 30
     again = fit_model(parts["train"], parts["val"], config, stopping, out)
     assert again.epochs_run == first.epochs_run
     assert read_history(out)["epoch"].tolist() == list(range(first.epochs_run))

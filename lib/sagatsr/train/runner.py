@@ -5,12 +5,11 @@ Run folder layout (``out_dir``)::
     checkpoints/last.ckpt   resumable state (model, optimizer, schedule, epoch)
     checkpoints/best.ckpt   the epoch with the lowest validation MAE (RMSE for an MSE loss)
     run_settings.json       model and training settings; a resume with other ones is refused
-    checkpoints/stopped_early  present when early stopping ended the run (no resume then)
     history.csv             epoch, train_loss (standardised units), val_mae (unit), lr, seconds
     model/                  the best model (sagatsr.model.save_model)
 
 A run killed at any point restarts from ``last.ckpt`` without losing the
-epochs it completed.
+epochs it completed; a run that early stopping ended is not trained further.
 """
 
 from __future__ import annotations
@@ -159,6 +158,15 @@ def check_run_settings(
     write_json(path, settings)
 
 
+def _stopped_early(checkpoint: Path) -> bool:
+    """True when the early-stopping state saved in ``checkpoint`` says it ended the run."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    return any(
+        key.startswith("EarlyStopping") and int(value.get("stopped_epoch", 0)) > 0
+        for key, value in state.get("callbacks", {}).items()
+    )
+
+
 def _mostly_at_minimum(targets: np.ndarray) -> bool:
     """True when more than half of ``targets`` (``(N,)``) equal their minimum (zero-inflated)."""
     return targets.size > 1 and float(np.mean(targets == targets.min())) > 0.5
@@ -255,12 +263,10 @@ def fit_model(
         HistoryCallback(folder / "history.csv"),
         *extra_callbacks,
     ]
-    early = None
     if train_config.patience:
-        early = EarlyStopping(
-            monitor=train_config.monitor, mode="min", patience=train_config.patience
+        callbacks.append(
+            EarlyStopping(monitor=train_config.monitor, mode="min", patience=train_config.patience)
         )
-        callbacks.append(early)
     accelerator = _accelerator(train_config)
     deterministic: bool | str = train_config.deterministic
     if accelerator != "cpu" and deterministic:
@@ -289,16 +295,13 @@ def fit_model(
     )
     if ckpt_path:
         logger.info("resuming from %s", ckpt_path)
-    stopped_path = checkpoints / "stopped_early"
     if remaining is not None and remaining <= 0 and ckpt_path:
         logger.info("wall-time budget of %s min used up; not training further", budget)
-    elif ckpt_path and stopped_path.is_file():
+    elif ckpt_path and _stopped_early(last_path):
         # Lightning would train one more epoch before early stopping fired again.
-        logger.info("the run stopped early before; not training further")
+        logger.info("early stopping ended this run before; not training further")
     else:
         trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path)
-        if early is not None and early.stopped_epoch > 0 and trainer.is_global_zero:
-            stopped_path.write_text(f"{early.stopped_epoch}\n", encoding="utf-8")
 
     best_path = best.best_model_path or str(checkpoints / "best.ckpt")
     best_module = SAGATModule.load_from_checkpoint(best_path, map_location="cpu")
