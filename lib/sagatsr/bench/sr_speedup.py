@@ -178,11 +178,7 @@ def measure_sr_speedup(
         speedup = conventional.seconds / ours.seconds if ours.seconds > 0 else float("inf")
         rows.append(
             {
-                "run": result.run,
-                "dataset": result.metadata["dataset"],
-                "subset": result.metadata["subset"],
-                "target": result.data.target,
-                "unit": result.data.unit,
+                **result.identity(),
                 "n_train": int((frame["part"] == "train").sum()),
                 "conventional": {
                     "n_inputs": len(inputs),

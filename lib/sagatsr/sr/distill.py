@@ -250,6 +250,16 @@ class DistillResult:
     gnn_test: dict[str, float]
     expressions: list[Expression]
 
+    def identity(self) -> dict[str, str]:
+        """Run, dataset, subset, target and unit: the key columns of every result row."""
+        return {
+            "run": self.run,
+            "dataset": self.metadata["dataset"],
+            "subset": self.metadata["subset"],
+            "target": self.data.target,
+            "unit": self.data.unit,
+        }
+
     def table(self) -> pd.DataFrame:
         """One row per expression: engine, mode, expression, complexity, test errors."""
         rows = []
@@ -257,11 +267,7 @@ class DistillResult:
             chosen = e.equations.loc[e.best]
             rows.append(
                 {
-                    "run": self.run,
-                    "dataset": self.metadata["dataset"],
-                    "subset": self.metadata["subset"],
-                    "target": self.data.target,
-                    "unit": self.data.unit,
+                    **self.identity(),
                     "engine": e.engine,
                     "mode": e.mode,
                     "expression": e.expression,
