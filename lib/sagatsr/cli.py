@@ -166,6 +166,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_benchmark_matbench(args: argparse.Namespace) -> int:
     from sagatsr.bench.matbench import run_matbench
+    from sagatsr.bench.results import SUITE_FILES
 
     result = run_matbench(
         args.prepared,
@@ -173,7 +174,7 @@ def _cmd_benchmark_matbench(args: argparse.Namespace) -> int:
         folds=args.folds,
         model_settings=_model_settings(args),
         train_config=_train_config(args),
-        out_path=args.out,
+        out_path=args.out or Path("reports/metrics") / SUITE_FILES["matbench"],
         command=args.command_line,
     )
     print(result["summary"])
@@ -199,6 +200,7 @@ def _cmd_benchmark_throughput(args: argparse.Namespace) -> int:
 
 
 def _cmd_benchmark_suite(args: argparse.Namespace) -> int:
+    from sagatsr.bench.results import SUITE_FILES
     from sagatsr.bench.suites import SUBSET_RUNS, ablation_runs, run_suite
 
     runs = SUBSET_RUNS if args.suite == "subsets" else ablation_runs(folds=args.folds)
@@ -209,7 +211,7 @@ def _cmd_benchmark_suite(args: argparse.Namespace) -> int:
         runs_root=args.runs / args.suite,
         model_settings=_model_settings(args),
         train_config=_train_config(args),
-        out_path=args.out or Path("reports/metrics") / f"{args.suite}.json",
+        out_path=args.out or Path("reports/metrics") / SUITE_FILES[args.suite],
         command=args.command_line,
     )
     print(result["summary"])
@@ -354,7 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     matbench.add_argument("--runs", default="models/matbench", type=Path, help="run folders")
     matbench.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    matbench.add_argument("--out", default="reports/metrics/matbench_perovskites.json", type=Path)
+    matbench.add_argument(
+        "--out", default=None, type=Path, help="default reports/metrics/matbench_perovskites.json"
+    )
     _add_training_options(matbench)
     matbench.set_defaults(handler=_cmd_benchmark_matbench)
     for suite, text in (
