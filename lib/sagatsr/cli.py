@@ -110,6 +110,7 @@ def _train_config(args: argparse.Namespace) -> object:
         progress_bar=not args.quiet,
         max_time_minutes=args.max_time,
         loss=args.loss,
+        ema_decay=args.ema_decay,
     )
 
 
@@ -141,6 +142,12 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         choices=["l1", "mse"],
         default="l1",
         help="l1 (paper) or mse (for targets that are zero for most structures, e.g. band gaps)",
+    )
+    train.add_argument(
+        "--ema-decay",
+        type=float,
+        default=0.0,
+        help="exponential moving average of the weights, decay per step (0: off; e.g. 0.999)",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bars")
 

@@ -27,6 +27,8 @@ def test_config_validation_and_roundtrip() -> None:
         TrainConfig.from_dict({"epochs": 2, "nope": 1})
     with pytest.raises(ValueError, match="loss must be one of"):
         TrainConfig(loss="huber")
+    with pytest.raises(ValueError, match="ema_decay"):
+        TrainConfig(ema_decay=1.0)
     assert TrainConfig().monitor == "val_mae" and TrainConfig(loss="mse").monitor == "val_rmse"
 
 

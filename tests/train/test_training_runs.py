@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from lightning.pytorch.callbacks import Callback
 
 from sagatsr.graphs.neighbors import NeighborConfig
@@ -271,3 +272,42 @@ def test_unknown_split_and_settings_are_clear_errors(prepared, tmp_path) -> None
         )
     with pytest.raises(ValueError, match="unknown model settings: widthh"):
         model_config_for(prepared, widthh=3)
+
+
+def test_ema_validates_and_saves_the_averaged_weights(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
+    config = model_config_for(prepared, **SMALL)
+    out = tmp_path / "ema"
+    result = fit_model(parts["train"], parts["val"], config, quick(epochs=3, ema_decay=0.9), out)
+    last = torch.load(out / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    # The checkpoint holds the average as the model and the raw weights beside it.
+    raw, averaged = last["current_model_state"], last["state_dict"]
+    key = next(k for k in averaged if k.endswith("head.4.weight"))
+    assert not torch.equal(raw[key], averaged[key])
+    steps = 3 * -(-len(parts["train"].graphs) // 8)
+    assert int(last["averaging_state"]["n_averaged"]) == steps
+    # The model returned (and saved) is the one validation chose: its validation MAE
+    # is the one recorded for the best epoch.
+    val_mae = np.abs(predict_graphs(result.model, parts["val"]) - parts["val"].targets).mean()
+    assert val_mae == pytest.approx(result.best_val_mae, rel=1e-5)
+    plain = fit_model(parts["train"], parts["val"], config, quick(epochs=3), tmp_path / "plain")
+    assert not np.allclose(
+        predict_graphs(plain.model, parts["test"]), predict_graphs(result.model, parts["test"])
+    )
+
+
+def test_ema_resumes_with_its_average(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
+    config = model_config_for(prepared, **SMALL)
+    out = tmp_path / "run"
+    settings = quick(epochs=4, ema_decay=0.9)
+    with pytest.raises(RuntimeError, match="simulated kill"):
+        fit_model(parts["train"], parts["val"], config, settings, out, extra_callbacks=[Crash(2)])
+    fit_model(parts["train"], parts["val"], config, settings, out)
+    assert read_history(out)["epoch"].tolist() == [0, 1, 2, 3]
+    last = torch.load(out / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    # The average kept counting across the resume instead of restarting.
+    steps = 4 * -(-len(parts["train"].graphs) // 8)
+    assert int(last["averaging_state"]["n_averaged"]) == steps
+    with pytest.raises(ValueError, match=r"train\.ema_decay"):
+        fit_model(parts["train"], parts["val"], config, quick(epochs=5, ema_decay=0.5), out)

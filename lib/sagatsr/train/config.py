@@ -41,6 +41,12 @@ class TrainConfig:
             predict zero everywhere; MSE regresses to the mean and does not.
             The best epoch and early stopping follow validation MAE for ``l1``
             and validation RMSE for ``mse``.
+        ema_decay: Keep an exponential moving average of the weights with this
+            decay per optimisation step (``0``: off). Validation, the best
+            checkpoint and the saved model then use the averaged weights
+            (Lightning's ``WeightAveraging`` with torch's EMA update); with
+            about 200 steps per epoch, ``0.999`` averages over roughly the
+            last five epochs.
     """
 
     epochs: int = 200
@@ -59,6 +65,7 @@ class TrainConfig:
     progress_bar: bool = True
     max_time_minutes: float = 0.0
     loss: Literal["l1", "mse"] = "l1"
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -71,6 +78,8 @@ class TrainConfig:
             raise ValueError("end_lr_ratio must be in (0, 1] and decay_power positive")
         if self.patience < 0 or self.num_workers < 0 or self.max_time_minutes < 0:
             raise ValueError("patience, num_workers and max_time_minutes must be >= 0")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.loss not in LOSS_MONITORS:
             raise ValueError(f"loss must be one of {sorted(LOSS_MONITORS)}, got {self.loss!r}")
 

@@ -29,7 +29,8 @@ import lightning.pytorch as pl
 import numpy as np
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, WeightAveraging
+from torch.optim.swa_utils import get_ema_multi_avg_fn
 from torch_geometric.loader import DataLoader
 
 from sagatsr.io_utils import write_json
@@ -263,6 +264,10 @@ def fit_model(
         HistoryCallback(folder / "history.csv"),
         *extra_callbacks,
     ]
+    if train_config.ema_decay:
+        # Validation and every checkpoint's state_dict hold the averaged weights, so the
+        # best epoch is chosen, and the model saved, with them; resume restores both.
+        callbacks.append(WeightAveraging(multi_avg_fn=get_ema_multi_avg_fn(train_config.ema_decay)))
     if train_config.patience:
         callbacks.append(
             EarlyStopping(monitor=train_config.monitor, mode="min", patience=train_config.patience)
