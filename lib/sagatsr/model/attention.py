@@ -32,10 +32,21 @@ class GraphAttentionLayer(nn.Module):
         heads: Number of heads (divides ``H``).
         max_shells: Number of learnable shell biases per head.
         dropout: Dropout probability on the residual branches.
+        update_edges: Update the edge vectors. The network's last layer does
+            not: nothing reads its edges, so it has no edge MLP (whose weights
+            would get no gradient, which DDP refuses) and returns the edges
+            unchanged.
     """
 
     def __init__(
-        self, hidden: int, edge_dim: int, heads: int, max_shells: int, dropout: float
+        self,
+        hidden: int,
+        edge_dim: int,
+        heads: int,
+        max_shells: int,
+        dropout: float,
+        *,
+        update_edges: bool = True,
     ) -> None:
         super().__init__()
         self.heads = heads
@@ -54,11 +65,13 @@ class GraphAttentionLayer(nn.Module):
             nn.Linear(hidden, 2 * hidden), nn.SiLU(), nn.Linear(2 * hidden, hidden)
         )
         self.ffn_norm = nn.LayerNorm(hidden)
-        # First layer of the edge MLP on [x_i || x_j || e_ij], split the same way.
-        self.edge_node = nn.Linear(hidden, 2 * edge_dim)
-        self.edge_edge = nn.Linear(edge_dim, edge_dim, bias=False)
-        self.edge_out = nn.Sequential(nn.SiLU(), nn.Linear(edge_dim, edge_dim))
-        self.edge_norm = nn.LayerNorm(edge_dim)
+        self.update_edges = update_edges
+        if update_edges:
+            # First layer of the edge MLP on [x_i || x_j || e_ij], split the same way.
+            self.edge_node = nn.Linear(hidden, 2 * edge_dim)
+            self.edge_edge = nn.Linear(edge_dim, edge_dim, bias=False)
+            self.edge_out = nn.Sequential(nn.SiLU(), nn.Linear(edge_dim, edge_dim))
+            self.edge_norm = nn.LayerNorm(edge_dim)
         self.dropout = nn.Dropout(dropout)
 
     def forward(
@@ -73,7 +86,8 @@ class GraphAttentionLayer(nn.Module):
             edge_shell: ``(E,)`` neighbour-shell index (clamped to ``max_shells - 1``).
 
         Returns:
-            ``(x, edge)``, updated, same shapes.
+            ``(x, edge)``, same shapes; ``edge`` is returned unchanged when the
+            layer does not update edges.
         """
         src, dst = edge_index[0], edge_index[1]
         n = x.shape[0]
@@ -91,6 +105,8 @@ class GraphAttentionLayer(nn.Module):
         aggregated = x.new_zeros(n, message.shape[1]).index_add_(0, dst, message)
         x = self.node_norm(x + self.dropout(self.out(aggregated)))
         x = self.ffn_norm(x + self.dropout(self.ffn(x)))
+        if not self.update_edges:
+            return x, edge
         centre, neighbour = self.edge_node(x).chunk(2, dim=-1)
         hidden_edge = centre.index_select(0, dst) + neighbour.index_select(0, src)
         update = self.edge_out(hidden_edge + self.edge_edge(edge))

@@ -18,6 +18,24 @@ from sagatsr.model.readout import AttentionReadout
 ImportanceDict = dict[str, Tensor | None]
 
 
+def unused_edge_weight_names(state: dict[str, Tensor], config: ModelConfig) -> list[str]:
+    """Names in ``state`` of a last-layer edge MLP, which model version 1.0 had.
+
+    Nothing read the edges that the last attention layer updated, so those weights
+    never influenced a prediction; version 1.1 has no such MLP. Dropping them loads
+    a 1.0 state unchanged in function.
+
+    Args:
+        state: A state dict of :class:`SAGAT` (keys may carry a prefix such as ``"model."``).
+        config: The model's configuration (its ``layers``).
+
+    Returns:
+        The keys to drop (empty for a current state).
+    """
+    marker = f"layers.{config.layers - 1}.edge_"
+    return [key for key in state if key.startswith(marker) or f".{marker}" in key]
+
+
 class SAGAT(nn.Module):
     """Self-adaptable graph attention network.
 
@@ -56,9 +74,14 @@ class SAGAT(nn.Module):
         self.edge_embedding = nn.Linear(config.n_rbf, config.edge_dim)
         self.layers = nn.ModuleList(
             GraphAttentionLayer(
-                hidden, config.edge_dim, config.heads, config.max_shells, config.dropout
+                hidden,
+                config.edge_dim,
+                config.heads,
+                config.max_shells,
+                config.dropout,
+                update_edges=index < config.layers - 1,  # nothing reads the last edges
             )
-            for _ in range(config.layers)
+            for index in range(config.layers)
         )
         self.readouts = nn.ModuleList(
             AttentionReadout(hidden, config.heads, config.readout_steps, config.dropout)

@@ -12,12 +12,13 @@ import torch
 from sagatsr import __version__ as SAGATSR_VERSION  # noqa: N812
 from sagatsr.io_utils import atomic_open, write_json
 from sagatsr.model.config import ModelConfig
-from sagatsr.model.network import SAGAT
+from sagatsr.model.network import SAGAT, unused_edge_weight_names
 
 #: Version of the network layout (module structure, parameter names, meaning
 #: of buffers). Bump the major number when a saved ``state.pt`` of the old
-#: layout can no longer be loaded into the new code.
-MODEL_VERSION = "1.0"
+#: layout can no longer be loaded into the new code. 1.1: the last attention
+#: layer has no edge MLP (1.0 states load without those unused weights).
+MODEL_VERSION = "1.1"
 
 CONFIG_FILE = "config.json"
 STATE_FILE = "state.pt"
@@ -126,6 +127,8 @@ def load_model(
         )
     model = SAGAT(config)
     state = torch.load(path / STATE_FILE, map_location=map_location, weights_only=True)
+    for key in unused_edge_weight_names(state, config):  # a version 1.0 model
+        del state[key]
     model.load_state_dict(state)
     model.to(map_location)
     return model.eval()

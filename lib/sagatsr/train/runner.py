@@ -35,6 +35,7 @@ from torch_geometric.loader import DataLoader
 
 from sagatsr.io_utils import write_json
 from sagatsr.model import SAGAT, ModelConfig, fit_scalers, save_model
+from sagatsr.model.network import unused_edge_weight_names
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs
 from sagatsr.train.module import SAGATModule
@@ -168,6 +169,24 @@ def _stopped_early(checkpoint: Path) -> bool:
     )
 
 
+def _check_checkpoint_layout(checkpoint: Path, model_config: ModelConfig) -> None:
+    """Refuse to resume a checkpoint of model version 1.0 (a last-layer edge MLP).
+
+    Its optimizer state holds moments for weights this version no longer has, so
+    the run cannot continue; its saved ``model/`` still loads with ``load_model``.
+
+    Raises:
+        ValueError: Naming the checkpoint, when it has that layout.
+    """
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    if unused_edge_weight_names(state.get("state_dict", {}), model_config):
+        raise ValueError(
+            f"{checkpoint} was written by model version 1.0 (an edge update in the last "
+            "attention layer), which this version no longer has; the run cannot be resumed. "
+            "Start it in a new run folder (its saved model/ still loads for prediction)."
+        )
+
+
 def _mostly_at_minimum(targets: np.ndarray) -> bool:
     """True when more than half of ``targets`` (``(N,)``) equal their minimum (zero-inflated)."""
     return targets.size > 1 and float(np.mean(targets == targets.min())) > 0.5
@@ -279,6 +298,8 @@ def fit_model(
     last_path = checkpoints / "last.ckpt"
     ckpt_path = str(last_path) if resume and last_path.is_file() else None
     check_run_settings(folder, model_config, train_config, resuming=ckpt_path is not None)
+    if ckpt_path:
+        _check_checkpoint_layout(last_path, model_config)
     # The wall-time budget covers the whole run: a resumed run gets what is left of it.
     budget = train_config.max_time_minutes
     remaining = None
