@@ -140,3 +140,12 @@ def test_feature_width_mismatch_is_a_clear_error() -> None:
     graph = make_graph(0, f_node=F_NODE + 1)
     with pytest.raises(ValueError, match="re-featurize"):
         fitted_model()(graph)
+
+
+@pytest.mark.parametrize("embedding", EMBEDDINGS)
+@pytest.mark.parametrize("layers", [1, 3])
+def test_every_parameter_gets_a_gradient(embedding: str, layers: int) -> None:
+    # DDP refuses a model with parameters that no output depends on.
+    model = fitted_model(embedding, layers=layers).train()
+    model(Batch.from_data_list(make_graphs(4))).sum().backward()
+    assert [name for name, p in model.named_parameters() if p.grad is None] == []

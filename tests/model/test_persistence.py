@@ -57,3 +57,18 @@ def test_missing_files_are_reported(saved, tmp_path) -> None:
     (folder / "state.pt").unlink()
     with pytest.raises(FileNotFoundError, match=r"state\.pt"):
         load_model(folder)
+
+
+def test_version_1_0_model_loads_without_its_unused_edge_weights(saved) -> None:
+    model, folder = saved
+    # Version 1.0 saved an edge MLP in the last attention layer that no output used.
+    state = torch.load(folder / "state.pt", weights_only=True)
+    last = model.config.layers - 1
+    state[f"layers.{last}.edge_node.weight"] = torch.ones(3, 3)
+    state[f"layers.{last}.edge_norm.bias"] = torch.ones(3)
+    torch.save(state, folder / "state.pt")
+    stored = json.loads((folder / "config.json").read_text())
+    stored["model_version"] = "1.0"
+    (folder / "config.json").write_text(json.dumps(stored))
+    batch = Batch.from_data_list(make_graphs(4, seed=50))
+    assert torch.equal(load_model(folder).predict(batch), model.predict(batch))

@@ -1,6 +1,8 @@
 """Lightning training on a tiny prepared dataset: determinism, resume, ablations, outputs."""
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -311,3 +313,46 @@ def test_ema_resumes_with_its_average(prepared, tmp_path) -> None:
     assert int(last["averaging_state"]["n_averaged"]) == steps
     with pytest.raises(ValueError, match=r"train\.ema_decay"):
         fit_model(parts["train"], parts["val"], config, quick(epochs=5, ema_decay=0.5), out)
+
+
+def test_a_version_1_0_checkpoint_is_not_resumed(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
+    config = model_config_for(prepared, **SMALL)
+    out = tmp_path / "run"
+    fit_model(parts["train"], parts["val"], config, quick(epochs=1), out)
+    path = out / "checkpoints" / "last.ckpt"
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    checkpoint["state_dict"][f"model.layers.{config.layers - 1}.edge_node.weight"] = torch.ones(2)
+    torch.save(checkpoint, path)
+    with pytest.raises(ValueError, match=r"last\.ckpt was written by model version 1\.0"):
+        fit_model(parts["train"], parts["val"], config, quick(epochs=2), out)
+
+
+@pytest.mark.slow
+def test_two_process_ddp_training_from_the_command_line(prepared, tmp_path) -> None:
+    # Lightning's DDP on two CPU processes (gloo): the path that several GPUs take,
+    # through the unchanged command line.
+    out = tmp_path / "ddp"
+    command = [
+        sys.executable,
+        "-m",
+        "sagatsr",
+        "train",
+        str(prepared.out_dir),
+        "--split",
+        "matbench_fold0",
+        "--target",
+        "e_form",
+        "--out",
+        str(out),
+        *("--hidden", "16", "--heads", "2", "--layers", "2", "--edge-dim", "8"),
+        *("--epochs", "2", "--batch-size", "8", "--accelerator", "cpu", "--devices", "2"),
+        "--quiet",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Starting with 2 processes" in done.stdout + done.stderr
+    assert read_history(out / "e_form")["epoch"].tolist() == [0, 1]
+    metrics = json.loads((out / "e_form" / "metrics.json").read_text())
+    assert np.isfinite(metrics["metrics"]["test"]["mae"])
+    load_model(out / "e_form" / "model", expected_catalog_version=prepared.graphs().featurizer)
