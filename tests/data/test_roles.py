@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -486,18 +485,16 @@ def test_random_mp20_like_cells(seed: int) -> None:
     np.testing.assert_array_equal(again.oxidation_states, roles.oxidation_states[perm])
 
 
-def test_speed_of_5_atom_cells() -> None:
-    cells = [
-        cubic_perovskite(a_el, b_el, ["O", "O", "N"], a=3.8 + 0.01 * i)
-        for i, (a_el, b_el) in enumerate(
-            (a, b) for a in ("Sr", "Ba", "Ca", "La", "K") for b in ("Ti", "Zr", "Nb", "Ta", "V")
-        )
-    ]
-    start = time.perf_counter()
-    for cell in cells:
-        assign_roles(cell)
-    per_cell = (time.perf_counter() - start) / len(cells)
-    assert per_cell < 0.005  # budget 2 ms; generous for slow CI machines
+def test_mixed_anion_5_atom_cells_of_many_compositions() -> None:
+    # Role assignment speed is measured by `sagatsr benchmark featurize`, not here.
+    for a_el in ("Sr", "Ba", "Ca", "La", "K"):
+        for b_el in ("Ti", "Zr", "Nb", "Ta", "V"):
+            cell = cubic_perovskite(a_el, b_el, ["O", "O", "N"])
+            roles = assign_roles(cell)
+            check_invariants(cell, roles)
+            assert roles.is_perovskite, (a_el, b_el, roles.reason)
+            assert species_with_role(cell, roles, ROLE_A) == [a_el]
+            assert species_with_role(cell, roles, ROLE_B) == [b_el]
 
 
 # --------------------------------------------------------------------------
