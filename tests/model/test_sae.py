@@ -1,6 +1,8 @@
+import pytest
 import torch
 
 from sagatsr.model import SelfAdaptableEncoding
+from sagatsr.model.sae import _TanhScore
 
 
 def test_vectorised_projection_matches_per_feature_reference() -> None:
@@ -25,6 +27,36 @@ def test_ic_is_a_softmax_over_features_and_h0_its_weighted_sum() -> None:
         assert (ic >= 0).all()
         torch.testing.assert_close(ic.sum(-1), torch.ones(10))
         torch.testing.assert_close(h0, torch.einsum("nf,nfh->nh", ic, sae.project(r)))
+
+
+@pytest.mark.parametrize("score", ["tanh", "linear"])
+def test_fast_forward_and_gradients_equal_the_literal_definition(score: str) -> None:
+    torch.manual_seed(2)
+    sae = SelfAdaptableEncoding(9, 12, n_basis=5, score=score).double()
+    r = (3 * torch.randn(6, 9, dtype=torch.double)).requires_grad_()
+    valid = torch.rand(6, 9) > 0.2
+    valid[0] = False  # an item with no valid feature
+    fast, literal = sae(r, valid), sae.reference(r, valid)
+    for a, b in zip(fast, literal, strict=True):
+        torch.testing.assert_close(a, b)
+    weights = torch.randn(6, 12, dtype=torch.double), torch.randn(6, 9, dtype=torch.double)
+
+    def grads(outputs: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        loss = (outputs[0] * weights[0]).sum() + (outputs[1] * weights[1]).sum()
+        return torch.autograd.grad(loss, [r, *sae.parameters()])
+
+    for a, b in zip(grads(sae(r, valid)), grads(sae.reference(r, valid)), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_tanh_score_gradient_is_exact() -> None:
+    torch.manual_seed(3)
+    basis = torch.randn(3, 4, 5, dtype=torch.double, requires_grad=True)
+    weight = torch.randn(3, 5, 6, dtype=torch.double, requires_grad=True)
+    w_a = torch.randn(6, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(_TanhScore.apply, (basis, weight, w_a))
+    expected = torch.tanh(torch.bmm(basis, weight)) @ w_a
+    torch.testing.assert_close(_TanhScore.apply(basis, weight, w_a), expected)
 
 
 def test_missing_features_get_zero_importance() -> None:

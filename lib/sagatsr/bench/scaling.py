@@ -24,12 +24,13 @@ import numpy as np
 import torch
 from pymatgen.core import Lattice, Structure
 
-from sagatsr.bench.timing import PeakMemory, gpu_peak_memory, retain_freed_memory, time_call
+from sagatsr.bench.timing import PeakMemory, gpu_peak_memory, time_call
 from sagatsr.graphs.build import build_graph_arrays, featurizer_key, to_data
 from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.io_utils import write_json
 from sagatsr.model import SAGAT, ModelConfig, fit_scalers
 from sagatsr.provenance import run_info
+from sagatsr.runtime import retain_freed_memory
 
 #: Key of the CPU measurement with glibc keeping freed memory.
 RETAINED = "cpu_retained_memory"
@@ -146,7 +147,7 @@ def measure_scaling(
         fit_min_atoms: Smallest size used for the large-n slope fit.
         retained_memory_variant: After the default measurement, measure the CPU
             again with glibc keeping freed memory
-            (:func:`~sagatsr.bench.timing.retain_freed_memory`; reported under
+            (:func:`~sagatsr.runtime.retain_freed_memory`; reported under
             ``"cpu_retained_memory"``), which removes the page-fault cost of
             fresh large allocations from the timings.
         out_path: Write the result JSON here.

@@ -104,33 +104,6 @@ def release_free_memory() -> None:
         pass
 
 
-def retain_freed_memory() -> bool:
-    """Let glibc keep freed memory for reuse instead of returning it to the OS.
-
-    By default glibc serves large allocations with fresh ``mmap`` pages and
-    unmaps them on free, so every forward pass on a large structure pays page
-    faults proportional to its tensors' size; that adds a super-linear-looking
-    term to CPU timings (the usual PyTorch advice is jemalloc or tcmalloc).
-    This raises the mmap and trim thresholds (``mallopt``) for the rest of the
-    process.
-
-    Returns:
-        Whether the settings were applied (``False`` without glibc).
-    """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
-    return bool(
-        libc.mallopt(m_mmap_threshold, 2**30)
-        and libc.mallopt(m_trim_threshold, 2**31 - 1)
-        and libc.mallopt(m_top_pad, 2**28)
-    )
-
-
 class PeakMemory:
     """Peak resident memory above the level at entry, sampled in a background thread.
 

@@ -16,10 +16,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import torch
-from torch_geometric.loader import DataLoader
 
 from sagatsr.features.catalog import ROLES, FeatureSpec, feature_specs
 from sagatsr.features.elements import element_table
+from sagatsr.graphs.packed import packed_loader
 from sagatsr.model.network import SAGAT
 from sagatsr.train.data import LabelledGraphs
 
@@ -138,7 +138,7 @@ def importance_coefficients(
     has_roles = all(getattr(g, "role", None) is not None for g in graphs.graphs)
     offset = 0
     try:
-        for batch in DataLoader(graphs.graphs, batch_size=batch_size):
+        for batch in packed_loader(graphs.graphs, batch_size):
             batch = batch.to(device)
             _, ic = model(batch, return_ic=True)
             global_parts.append(ic["global_ic"].cpu().numpy())

@@ -130,6 +130,18 @@ class OneHotEncoder(nn.Module):
         self.max_z = config.max_z
         self.element = nn.Embedding(config.max_z + 1, config.hidden)
 
+    def check_atomic_numbers(self, z: Tensor) -> None:
+        """Raise if an atomic number has no embedding.
+
+        Args:
+            z: ``(n,)`` atomic numbers.
+
+        Raises:
+            ValueError: If an atomic number is outside ``[1, max_z]``.
+        """
+        if z.numel() and (int(z.min()) < 1 or int(z.max()) > self.max_z):
+            raise ValueError(f"atomic numbers must lie in [1, {self.max_z}] (config.max_z)")
+
     def forward(
         self,
         x: Tensor,
@@ -141,16 +153,11 @@ class OneHotEncoder(nn.Module):
         node_valid: Tensor | None = None,
         global_valid: Tensor | None = None,
     ) -> EncoderOutput:
-        """Embed elements (feature arguments are ignored).
+        """Embed elements (feature arguments are ignored; check ``z`` first).
 
         Returns:
             Encodings; no importance coefficients.
-
-        Raises:
-            ValueError: If an atomic number is outside ``[1, max_z]``.
         """
-        if z.numel() and (int(z.min()) < 1 or int(z.max()) > self.max_z):
-            raise ValueError(f"atomic numbers must lie in [1, {self.max_z}] (config.max_z)")
         node = self.element(z)
         total = node.new_zeros(num_graphs, node.shape[1]).index_add_(0, batch, node)
         count = node.new_zeros(num_graphs).index_add_(

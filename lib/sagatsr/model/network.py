@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -120,22 +121,77 @@ class SAGAT(nn.Module):
             predictions and ``{"node_ic": (n, F_node), "global_ic": (B,
             F_global)}`` (both ``None`` for the ``fcn`` and ``onehot`` encoders).
         """
+        out, node_ic, global_ic = self.core(*self.core_inputs(data))
+        if return_ic:
+            return out, {"node_ic": node_ic, "global_ic": global_ic}
+        return out
+
+    def core_inputs(self, data: Data) -> tuple[Any, ...]:
+        """Check a graph or batch and unpack it into the arguments of :meth:`core`.
+
+        Every data-dependent check (feature widths, fitted scalers, atomic
+        numbers) happens here, so :meth:`core` is pure tensor arithmetic that
+        ``torch.compile`` captures whole.
+
+        Args:
+            data: As for :meth:`forward`.
+
+        Returns:
+            ``(x, u, z, batch, num_graphs, edge_index, edge_distance, edge_shell)``.
+
+        Raises:
+            ValueError: For feature widths other than the model's, or atomic
+                numbers the one-hot encoder has no vector for.
+            RuntimeError: If the feature scalers were never fitted.
+        """
         z = data.z
         batch = getattr(data, "batch", None)
         if batch is None:
             batch = torch.zeros_like(z)
-        num_graphs = int(getattr(data, "num_graphs", 1))
-        node_valid = global_valid = None
         if self.encoder.uses_features:
-            x_raw, u_raw = data.x, data.u
-            self._check_widths(x_raw.shape[-1], u_raw.shape[-1])
-            x, u = self.node_scaler(x_raw), self.global_scaler(u_raw)
-            if not torch.isfinite(x_raw).all():
-                node_valid = torch.isfinite(x_raw)
-            if not torch.isfinite(u_raw).all():
-                global_valid = torch.isfinite(u_raw)
+            x, u = data.x, data.u
+            self._check_widths(x.shape[-1], u.shape[-1])
+            self.node_scaler.require_fitted()
+            self.global_scaler.require_fitted()
         else:  # the one-hot ablation sees no physical features
             x = u = torch.empty(0, device=z.device)
+            self.encoder.check_atomic_numbers(z)
+        num_graphs = int(getattr(data, "num_graphs", 1))
+        return x, u, z, batch, num_graphs, data.edge_index, data.edge_distance, data.edge_shell
+
+    def core(
+        self,
+        x: Tensor,
+        u: Tensor,
+        z: Tensor,
+        batch: Tensor,
+        num_graphs: int,
+        edge_index: Tensor,
+        edge_distance: Tensor,
+        edge_shell: Tensor,
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """The network on checked tensors (see :meth:`core_inputs`); no Python-side data checks.
+
+        Args:
+            x: ``(n, F_node)`` raw node features (NaN or inf where missing), or
+                an empty tensor for the one-hot encoder.
+            u: ``(B, F_global)`` raw global features, likewise.
+            z: ``(n,)`` atomic numbers.
+            batch: ``(n,)`` structure index of each atom.
+            num_graphs: ``B``.
+            edge_index: ``(2, E)`` neighbour (row 0) and centre (row 1) atoms.
+            edge_distance: ``(E,)`` distances, angstrom.
+            edge_shell: ``(E,)`` neighbour-shell index.
+
+        Returns:
+            ``(B, n_targets)`` standardised predictions, and the node and
+            global importance coefficients (``None`` without an SAE).
+        """
+        node_valid = global_valid = None
+        if self.encoder.uses_features:
+            # Missing values get importance 0 in the SAE (a no-op where all are present).
+            node_valid, global_valid = torch.isfinite(x), torch.isfinite(u)
+            x, u = self.node_scaler(x), self.global_scaler(u)
         encoded = self.encoder(
             x,
             u,
@@ -146,21 +202,18 @@ class SAGAT(nn.Module):
             global_valid=global_valid,
         )
         h = encoded.node
-        edge = self.edge_embedding(self.rbf(data.edge_distance))
+        edge = self.edge_embedding(self.rbf(edge_distance))
         query = encoded.graph
         summaries = [query]
         for layer, readout in zip(self.layers, self.readouts, strict=True):
-            h, edge = layer(h, edge, data.edge_index, data.edge_shell)
+            h, edge = layer(h, edge, edge_index, edge_shell)
             query = readout(query, h, batch)
             summaries.append(query)
         if self.config.readout_combine == "concat":
             combined = self.combine(torch.cat(summaries, dim=-1))
         else:
             combined = torch.stack(summaries).sum(0)
-        out = self.head(combined)
-        if return_ic:
-            return out, {"node_ic": encoded.node_ic, "global_ic": encoded.global_ic}
-        return out
+        return self.head(combined), encoded.node_ic, encoded.global_ic
 
     def _check_widths(self, n_node: int, n_global: int) -> None:
         config = self.config

@@ -95,6 +95,18 @@ class FeatureScaler(nn.Module):
         self.fitted.fill_(True)
         return self
 
+    def require_fitted(self) -> None:
+        """Raise unless :meth:`fit` was called.
+
+        Raises:
+            RuntimeError: If the scaler was never fitted.
+        """
+        if not bool(self.fitted):
+            raise RuntimeError(
+                "feature scaler is not fitted; call sagatsr.model.fit_scalers(model, "
+                "train_loader) before training or predicting"
+            )
+
     def forward(self, x: Tensor) -> Tensor:
         """Scale raw features.
 
@@ -105,13 +117,11 @@ class FeatureScaler(nn.Module):
             ``(N, F)`` scaled, clipped features; missing values become 0.
 
         Raises:
-            RuntimeError: If the scaler was never fitted.
+            RuntimeError: If the scaler was never fitted (checked outside
+                ``torch.compile``; the compiled network checks before it is called).
         """
-        if not bool(self.fitted):
-            raise RuntimeError(
-                "feature scaler is not fitted; call sagatsr.model.fit_scalers(model, "
-                "train_loader) before training or predicting"
-            )
+        if not torch.compiler.is_compiling():
+            self.require_fitted()
         scaled = (x - self.center) / self.scale
         scaled = torch.where(torch.isfinite(x), scaled, torch.zeros_like(scaled))
         return scaled.clamp(-self.clip, self.clip)

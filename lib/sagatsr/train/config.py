@@ -44,9 +44,20 @@ class TrainConfig:
         ema_decay: Keep an exponential moving average of the weights with this
             decay per optimisation step (``0``: off). Validation, the best
             checkpoint and the saved model then use the averaged weights
-            (Lightning's ``WeightAveraging`` with torch's EMA update); with
-            about 200 steps per epoch, ``0.999`` averages over roughly the
-            last five epochs.
+            (Lightning's ``WeightAveraging``). The decay warms up, ``min(ema_decay,
+            (1 + n) / (10 + n))`` at the ``n``-th update, so a short run is not
+            evaluated with weights still close to their initialisation (see
+            :mod:`sagatsr.train.averaging`); with about 200 steps per epoch,
+            ``0.999`` then averages over roughly the last five epochs.
+        compile: Compile the network's training step with ``torch.compile``
+            (TorchInductor): fused kernels instead of thousands of small
+            operations per step. It costs a compilation of the order of a
+            minute at the start of each run (less when Inductor's on-disk
+            cache has seen the model), so it pays off for runs of more than a
+            few minutes. Results stay deterministic for a fixed seed but differ
+            slightly from those without compilation (floating-point order).
+        threads: Torch threads per training process (``0``: chosen
+            automatically, see :func:`sagatsr.runtime.training_threads`).
     """
 
     epochs: int = 200
@@ -66,6 +77,8 @@ class TrainConfig:
     max_time_minutes: float = 0.0
     loss: Literal["l1", "mse"] = "l1"
     ema_decay: float = 0.0
+    compile: bool = False
+    threads: int = 0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -76,8 +89,8 @@ class TrainConfig:
             raise ValueError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}")
         if not 0.0 < self.end_lr_ratio <= 1.0 or self.decay_power <= 0:
             raise ValueError("end_lr_ratio must be in (0, 1] and decay_power positive")
-        if self.patience < 0 or self.num_workers < 0 or self.max_time_minutes < 0:
-            raise ValueError("patience, num_workers and max_time_minutes must be >= 0")
+        if min(self.patience, self.num_workers, self.max_time_minutes, self.threads) < 0:
+            raise ValueError("patience, num_workers, max_time_minutes and threads must be >= 0")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.loss not in LOSS_MONITORS:

@@ -171,6 +171,7 @@ def train_on_split(
         "train_seconds": round(result.total_seconds, 2),
         "train_seconds_this_call": round(result.seconds, 2),
         "device": result.device,
+        "torch_threads": result.threads,
         "model_config": {
             k: v
             for k, v in model_config.to_dict().items()

@@ -30,12 +30,13 @@ import numpy as np
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, WeightAveraging
-from torch.optim.swa_utils import get_ema_multi_avg_fn
-from torch_geometric.loader import DataLoader
 
+from sagatsr.graphs.packed import packed_loader
 from sagatsr.io_utils import write_json
 from sagatsr.model import SAGAT, ModelConfig, fit_scalers, save_model
 from sagatsr.model.network import unused_edge_weight_names
+from sagatsr.runtime import configure_cpu
+from sagatsr.train.averaging import ema_with_warmup
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs
 from sagatsr.train.module import SAGATModule
@@ -114,6 +115,7 @@ class FitResult:
         total_seconds: Wall time of the completed epochs over every call
             (resumes included), from ``history.csv``.
         device: What trained it, e.g. ``"cpu"`` or ``"cuda x1"``.
+        threads: Torch threads of each training process.
     """
 
     model: SAGAT
@@ -123,12 +125,22 @@ class FitResult:
     seconds: float
     total_seconds: float
     device: str
+    threads: int
 
 
 #: Training settings a resumed run may change: they do not alter what is learned
 #: per epoch (``epochs`` extends or shortens the run).
 RESUMABLE_CHANGES = frozenset(
-    {"epochs", "progress_bar", "max_time_minutes", "accelerator", "devices", "num_workers"}
+    {
+        "epochs",
+        "progress_bar",
+        "max_time_minutes",
+        "accelerator",
+        "devices",
+        "num_workers",
+        "threads",
+        "compile",
+    }
 )
 
 
@@ -198,6 +210,18 @@ def _accelerator(config: TrainConfig) -> str:
     return "gpu" if torch.cuda.is_available() else "cpu"
 
 
+def _cpu_processes(config: TrainConfig, accelerator: str) -> int:
+    """Training processes that share this machine's cores (DDP ranks on CPU)."""
+    if accelerator != "cpu":
+        return 1
+    devices = config.devices
+    if isinstance(devices, int):
+        return max(1, devices)
+    if isinstance(devices, (list, tuple)):
+        return max(1, len(devices))
+    return 1
+
+
 def fit_model(
     train: LabelledGraphs,
     val: LabelledGraphs,
@@ -230,6 +254,8 @@ def fit_model(
             f"need training and validation graphs (got {len(train.graphs)} and {len(val.graphs)})"
         )
     started = time.perf_counter()
+    accelerator = _accelerator(train_config)
+    cpu = configure_cpu(train_config.threads, processes=_cpu_processes(train_config, accelerator))
     folder = Path(out_dir)
     checkpoints = folder / "checkpoints"
     checkpoints.mkdir(parents=True, exist_ok=True)
@@ -248,15 +274,15 @@ def fit_model(
     module.model.set_target_stats([float(targets.mean())], [std])
 
     generator = torch.Generator().manual_seed(train_config.seed)
-    train_loader = DataLoader(
+    train_loader = packed_loader(
         train.graphs,
-        batch_size=train_config.batch_size,
+        train_config.batch_size,
         shuffle=True,
         num_workers=train_config.num_workers,
         generator=generator,
     )
-    val_loader = DataLoader(
-        val.graphs, batch_size=train_config.batch_size, num_workers=train_config.num_workers
+    val_loader = packed_loader(
+        val.graphs, train_config.batch_size, num_workers=train_config.num_workers
     )
     # Both checkpoints are written after the epoch is complete (its validation
     # included), so a resume starts at the next epoch instead of repeating one.
@@ -286,12 +312,11 @@ def fit_model(
     if train_config.ema_decay:
         # Validation and every checkpoint's state_dict hold the averaged weights, so the
         # best epoch is chosen, and the model saved, with them; resume restores both.
-        callbacks.append(WeightAveraging(multi_avg_fn=get_ema_multi_avg_fn(train_config.ema_decay)))
+        callbacks.append(WeightAveraging(multi_avg_fn=ema_with_warmup(train_config.ema_decay)))
     if train_config.patience:
         callbacks.append(
             EarlyStopping(monitor=train_config.monitor, mode="min", patience=train_config.patience)
         )
-    accelerator = _accelerator(train_config)
     deterministic: bool | str = train_config.deterministic
     if accelerator != "cpu" and deterministic:
         deterministic = "warn"  # some scatter kernels have no deterministic CUDA version
@@ -345,6 +370,7 @@ def fit_model(
         seconds=time.perf_counter() - started,
         total_seconds=training_seconds(folder),
         device="cpu" if accelerator == "cpu" else f"{accelerator} x{devices}",
+        threads=cpu.threads,
     )
 
 
@@ -356,8 +382,7 @@ def predict_graphs(model: SAGAT, graphs: LabelledGraphs, batch_size: int = 256) 
         return np.zeros(0)
     device = next(model.parameters()).device
     out = [
-        model.predict(batch.to(device)).cpu()
-        for batch in DataLoader(graphs.graphs, batch_size=batch_size)
+        model.predict(batch.to(device)).cpu() for batch in packed_loader(graphs.graphs, batch_size)
     ]
     return torch.cat(out).reshape(-1).numpy().astype(np.float64)
 
