@@ -42,7 +42,9 @@ def test_a_packed_batch_equals_pyg_collation() -> None:
 def test_the_loader_gives_pyg_batches_in_the_same_shuffled_order() -> None:
     graphs = [random_graph(seed) for seed in range(20)]
     ours = packed_loader(graphs, 6, shuffle=True, generator=torch.Generator().manual_seed(4))
-    theirs = DataLoader(graphs, batch_size=6, shuffle=True, generator=torch.Generator().manual_seed(4))
+    theirs = DataLoader(
+        graphs, batch_size=6, shuffle=True, generator=torch.Generator().manual_seed(4)
+    )
     for first, second in zip(ours, theirs, strict=True):
         for name in FIELDS:
             assert torch.equal(first[name], second[name]), name

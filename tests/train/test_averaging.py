@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 import torch
 
@@ -7,7 +9,7 @@ from sagatsr.train.averaging import ema_with_warmup, warmed_up_decay
 def test_decay_grows_from_small_to_the_configured_value() -> None:
     decays = [warmed_up_decay(0.999, n) for n in range(0, 20000, 50)]
     assert decays[0] == pytest.approx(0.1)
-    assert all(b >= a for a, b in zip(decays, decays[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(decays))
     assert decays[-1] == 0.999
     assert warmed_up_decay(0.9, 10**6) == 0.9
 
