@@ -197,6 +197,7 @@ def _cmd_benchmark_matbench(args: argparse.Namespace) -> int:
         folds=args.folds,
         model_settings=_model_settings(args),
         train_config=_train_config(args),
+        seeds=tuple(args.seeds),
         out_path=args.out or Path("reports/metrics") / SUITE_FILES["matbench"],
         command=args.command_line,
     )
@@ -381,6 +382,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     matbench.add_argument("--runs", default="models/matbench", type=Path, help="run folders")
     matbench.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    matbench.add_argument(
+        "--seeds",
+        type=int,
+        nargs="*",
+        default=[],
+        help="two or more seeds: an ensemble per fold, with calibrated uncertainty "
+        "(default: one model per fold, seed --seed)",
+    )
     matbench.add_argument(
         "--out", default=None, type=Path, help="default reports/metrics/matbench_perovskites.json"
     )

@@ -1,7 +1,11 @@
-"""Predict a property for CIF files with a saved model, with the top importance coefficients.
+"""Predict a property for CIF files with a saved model or ensemble, with the top ICs.
 
-Each file is handled on its own: a file that cannot be read, parsed or
-featurized gets an error entry and the others are still predicted.
+The model is a saved model folder, a run folder (its best model) or an
+ensemble folder (:mod:`sagatsr.train.ensemble`); an ensemble's prediction is
+its members' mean, with the calibrated half-width of the 68 % interval as the
+uncertainty, and its importance coefficients are the members' mean. Each file
+is handled on its own: a file that cannot be read, parsed or featurized gets an
+error entry and the others are still predicted.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from sagatsr.features import GLOBAL_FEATURES
 from sagatsr.graphs.build import build_graph_arrays, featurizer_key, to_data
 from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.model import load_model, read_model_config
+from sagatsr.train.ensemble import LoadedEnsemble, ensemble_members, is_ensemble
+from sagatsr.train.run import Run
 
 _SPECS = {spec.name: spec for spec in GLOBAL_FEATURES}
 
@@ -33,6 +39,8 @@ class Prediction:
         target: Predicted property name.
         unit: Its unit.
         value: The prediction (``None`` when ``error`` is set).
+        uncertainty: With an ensemble, the half-width of the calibrated 68 %
+            interval around ``value`` (same unit); else ``None``.
         formula: Reduced formula of the structure.
         top_features: The largest global importance coefficients:
             ``{"name", "label", "unit", "value", "importance"}`` each.
@@ -43,6 +51,7 @@ class Prediction:
     target: str
     unit: str
     value: float | None = None
+    uncertainty: float | None = None
     formula: str = ""
     top_features: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
@@ -64,13 +73,50 @@ def _load_structure(path: Path) -> Any:
     return structure
 
 
+class _Predictor:
+    """The models behind a folder: one saved model, or an ensemble's members."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        path = Path(folder)
+        ensemble = is_ensemble(path)
+        model_dir = Run(path).model_dir if Run(path).has_model() else path
+        if ensemble:
+            metadata = ensemble_members(path)[0].metadata()
+        else:
+            metadata = read_model_config(model_dir)[1].get("metadata", {})
+        self.neighbors = NeighborConfig(**metadata.get("neighbors", {}))
+        expected = featurizer_key(self.neighbors)
+        self.ensemble = LoadedEnsemble.load(path, expected) if ensemble else None
+        self.models = (
+            self.ensemble.models
+            if self.ensemble
+            else [load_model(model_dir, expected_catalog_version=expected)]
+        )
+        self.target = str(metadata.get("target", "target"))
+        self.unit = str(metadata.get("unit", ""))
+        self.names = self.models[0].config.global_feature_names
+
+    @torch.no_grad()
+    def __call__(self, data: Any) -> tuple[float, float | None, np.ndarray | None]:
+        """Value, uncertainty (ensembles) and mean global ICs ``(F,)`` of one graph."""
+        if self.ensemble is not None:
+            mean, _, half_width = self.ensemble.predict(data)
+            value, uncertainty = float(mean[0]), float(half_width[0])
+        else:
+            value, uncertainty = float(self.models[0].predict(data).reshape(-1)[0]), None
+        ics = [model(data, return_ic=True)[1]["global_ic"] for model in self.models]
+        if any(ic is None for ic in ics):
+            return value, uncertainty, None
+        return value, uncertainty, torch.stack(ics).mean(0).reshape(-1).numpy()
+
+
 def predict_files(
     model_dir: str | os.PathLike[str], paths: Sequence[str | os.PathLike[str]], *, top_k: int = 5
 ) -> list[Prediction]:
-    """Predict every file with the saved model in ``model_dir``.
+    """Predict every file with the saved model or ensemble in ``model_dir``.
 
     Args:
-        model_dir: A model folder (``<run>/model``) written by training.
+        model_dir: A model folder (``<run>/model``), a run folder or an ensemble folder.
         paths: CIF files.
         top_k: Number of global features with the largest ICs to report.
 
@@ -78,31 +124,22 @@ def predict_files(
         One :class:`Prediction` per path, in order.
 
     Raises:
-        FileNotFoundError: If ``model_dir`` is not a saved model.
+        FileNotFoundError: If ``model_dir`` holds no saved model or ensemble.
+        ValueError: If a model was trained on other features than this version builds.
     """
-    config, stored = read_model_config(model_dir)
-    metadata = stored.get("metadata", {})
-    neighbors = NeighborConfig(**metadata.get("neighbors", {}))
-    expected = featurizer_key(neighbors)
-    model = load_model(model_dir, expected_catalog_version=expected)
-    target = str(metadata.get("target", "target"))
-    unit = str(metadata.get("unit", ""))
-    names = config.global_feature_names
+    predictor = _Predictor(model_dir)
+    names = predictor.names
     results = []
     for raw_path in paths:
         path = Path(raw_path)
-        result = Prediction(str(path), target, unit)
+        result = Prediction(str(path), predictor.target, predictor.unit)
         try:
             structure = _load_structure(path)
-            arrays = build_graph_arrays(structure, neighbors)
-            with torch.no_grad():
-                data = to_data(arrays, graph_id=path.stem)
-                value = model.predict(data)
-                _, ic = model(data, return_ic=True)
-            result.value = float(value.reshape(-1)[0])
+            arrays = build_graph_arrays(structure, predictor.neighbors)
+            value, uncertainty, coefficients = predictor(to_data(arrays, graph_id=path.stem))
+            result.value, result.uncertainty = value, uncertainty
             result.formula = structure.composition.reduced_formula
-            if ic["global_ic"] is not None:
-                coefficients = ic["global_ic"].reshape(-1).numpy()
+            if coefficients is not None:
                 for index in np.argsort(-coefficients)[:top_k]:
                     spec = _SPECS.get(names[index]) if names else None
                     result.top_features.append(
@@ -127,7 +164,8 @@ def format_predictions(results: Sequence[Prediction]) -> str:
         if r.error:
             lines.append(f"{r.path}: ERROR {r.error}")
             continue
-        lines.append(f"{r.path}: {r.formula} {r.target} = {r.value:.4g} {r.unit}")
+        spread = "" if r.uncertainty is None else f" +- {r.uncertainty:.2g}"
+        lines.append(f"{r.path}: {r.formula} {r.target} = {r.value:.4g}{spread} {r.unit}")
         for f in r.top_features:
             lines.append(
                 f"    IC {f['importance']:.3f}  {f['name']} = {f['value']:.4g} {f['unit']}"

@@ -30,3 +30,24 @@ def test_matbench_protocol_on_two_folds(prepared, tmp_path) -> None:  # noqa: F8
     assert result["minimum_bar_cgcnn"] == PUBLISHED_MAE["CGCNN"] == 0.0452
     saved = json.loads(out.read_text())
     assert saved["command"] == "test" and saved["commit"] and "finished" in saved
+
+
+def test_matbench_with_an_ensemble_per_fold(prepared, tmp_path) -> None:  # noqa: F811
+    result = run_matbench(
+        prepared.out_dir,
+        tmp_path / "runs",
+        folds=(0,),
+        model_settings=SMALL,
+        train_config=TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0),
+        seeds=(0, 1),
+        command="test",
+    )
+    fold = result["folds"][0]
+    ensemble = json.loads((tmp_path / "runs/fold0/ensemble.json").read_text())
+    assert fold["test_mae"] == ensemble["metrics"]["test"]["mae"]
+    assert fold["seeds"] == [0, 1] and len(fold["member_test_mae"]) == 2
+    assert fold["uncertainty_test"]["coverage"].keys() == {"0.68", "0.95"}
+    assert result["ensemble_seeds"] == [0, 1]
+    summary = result["uncertainty_test_mean_over_folds"]
+    assert summary["coverage"] == fold["uncertainty_test"]["coverage"]
+    assert result["train_cpu_seconds"] == fold["train_cpu_seconds"] > 0

@@ -20,7 +20,9 @@ import numpy as np
 from sagatsr.io_utils import write_json
 from sagatsr.provenance import run_info
 from sagatsr.train.config import TrainConfig
+from sagatsr.train.ensemble import member_folder, train_ensemble
 from sagatsr.train.pipeline import train_on_split
+from sagatsr.train.run import Run
 
 #: Published 5-fold mean test MAE (eV per cell), Matbench v0.1 leaderboard.
 PUBLISHED_MAE = {
@@ -44,10 +46,11 @@ def run_matbench(
     target: str = "e_form",
     model_settings: dict[str, Any] | None = None,
     train_config: TrainConfig | None = None,
+    seeds: Sequence[int] = (),
     out_path: str | os.PathLike[str] | None = None,
     command: str | None = None,
 ) -> dict[str, Any]:
-    """Train and evaluate one model per Matbench fold.
+    """Train and evaluate one model, or one ensemble, per Matbench fold.
 
     Args:
         prepared_dir: Prepared ``castelli_perovskites`` folder (with
@@ -58,12 +61,18 @@ def run_matbench(
         target: ``"e_form"`` (eV per cell) for the Matbench task.
         model_settings: Model overrides.
         train_config: Optimisation settings.
+        seeds: Two or more seeds: an ensemble per fold (members in
+            ``fold<k>/seed<s>``; the fold's prediction is their mean, its
+            uncertainty their spread calibrated on the fold's validation slice,
+            see :mod:`sagatsr.train.ensemble`). Empty: one model per fold
+            (``train_config.seed``).
         out_path: Write the result JSON here (also after every fold, so an
             interrupted benchmark leaves the folds it finished).
         command: Command recorded in the result.
 
     Returns:
-        Per-fold MAE, mean, std, epochs, wall time per fold and provenance.
+        Per-fold MAE, mean, std, epochs, training wall and CPU time per fold
+        (every member's), with ensembles the interval coverage, and provenance.
     """
     train_config = train_config or TrainConfig()
     provenance = run_info(command)  # the code that runs: taken before the first fold
@@ -71,37 +80,103 @@ def run_matbench(
     result: dict[str, Any] = {}
     for fold in folds:
         started = time.perf_counter()
-        metrics = train_on_split(
-            prepared_dir,
-            subset=subset,
-            split=f"matbench_fold{fold}",
-            target=target,
-            out_dir=Path(out_root) / f"fold{fold}",
-            model_settings=model_settings,
-            train_config=train_config,
-            command=command,
-        )
-        per_fold.append(
-            {
-                "fold": fold,
-                "test_mae": metrics["metrics"]["test"]["mae"],
-                "test_rmse": metrics["metrics"]["test"]["rmse"],
-                "test_r2": metrics["metrics"]["test"]["r2"],
-                "val_mae": metrics["best_val_mae"],
-                "n_train": metrics["metrics"]["train"]["n"],
-                "n_val": metrics["metrics"]["val"]["n"],
-                "n_test": metrics["metrics"]["test"]["n"],
-                "best_epoch": metrics["best_epoch"],
-                "epochs_run": metrics["epochs_run"],
-                "train_seconds": metrics["train_seconds"],
-                "wall_seconds": round(time.perf_counter() - started, 1),
-                "device": metrics["device"],
-            }
-        )
-        result = summarize(per_fold, target, metrics, train_config, provenance)
+        split = f"matbench_fold{fold}"
+        folder = Path(out_root) / f"fold{fold}"
+        if seeds:
+            per_fold.append(
+                _ensemble_fold(
+                    prepared_dir,
+                    subset,
+                    split,
+                    target,
+                    folder,
+                    seeds,
+                    model_settings,
+                    train_config,
+                    command,
+                )
+            )
+        else:
+            metrics = train_on_split(
+                prepared_dir,
+                subset=subset,
+                split=split,
+                target=target,
+                out_dir=folder,
+                model_settings=model_settings,
+                train_config=train_config,
+                command=command,
+            )
+            per_fold.append(_single_fold(metrics))
+        per_fold[-1] = {"fold": fold, **per_fold[-1]}
+        per_fold[-1]["wall_seconds"] = round(time.perf_counter() - started, 1)
+        last_metrics = Run(folder if not seeds else member_folder(folder, seeds[0])).metrics()
+        result = summarize(per_fold, target, last_metrics, train_config, provenance, seeds)
         if out_path:
             write_json(out_path, result)
     return result
+
+
+def _single_fold(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "test_mae": metrics["metrics"]["test"]["mae"],
+        "test_rmse": metrics["metrics"]["test"]["rmse"],
+        "test_r2": metrics["metrics"]["test"]["r2"],
+        "val_mae": metrics["best_val_mae"],
+        "n_train": metrics["metrics"]["train"]["n"],
+        "n_val": metrics["metrics"]["val"]["n"],
+        "n_test": metrics["metrics"]["test"]["n"],
+        "best_epoch": metrics["best_epoch"],
+        "epochs_run": metrics["epochs_run"],
+        "train_seconds": metrics["train_seconds"],
+        "train_cpu_seconds": metrics.get("train_cpu_seconds", 0.0),
+        "device": metrics["device"],
+    }
+
+
+def _ensemble_fold(
+    prepared_dir: str | os.PathLike[str],
+    subset: str,
+    split: str,
+    target: str,
+    folder: Path,
+    seeds: Sequence[int],
+    model_settings: dict[str, Any] | None,
+    train_config: TrainConfig,
+    command: str | None,
+) -> dict[str, Any]:
+    ensemble = train_ensemble(
+        prepared_dir,
+        subset=subset,
+        split=split,
+        target=target,
+        out_dir=folder,
+        seeds=seeds,
+        model_settings=model_settings,
+        train_config=train_config,
+        command=command,
+    )
+    members = [Run(member_folder(folder, seed)).metrics() for seed in seeds]
+    scores = ensemble["metrics"]
+    return {
+        "test_mae": scores["test"]["mae"],
+        "test_rmse": scores["test"]["rmse"],
+        "test_r2": scores["test"]["r2"],
+        "val_mae": scores["val"]["mae"],
+        "member_test_mae": ensemble["member_test_mae"],
+        "member_val_mae": [m["best_val_mae"] for m in members],
+        "n_train": scores["train"]["n"],
+        "n_val": scores["val"]["n"],
+        "n_test": scores["test"]["n"],
+        "seeds": list(seeds),
+        "best_epoch": [m["best_epoch"] for m in members],
+        "epochs_run": [m["epochs_run"] for m in members],
+        "train_seconds": ensemble["train_seconds"],
+        "train_cpu_seconds": ensemble["train_cpu_seconds"],
+        "uncertainty_test": ensemble["uncertainty"]["test"],
+        "calibration": ensemble["calibration"],
+        "device": members[0]["device"],
+    }
 
 
 def summarize(
@@ -110,12 +185,34 @@ def summarize(
     last_metrics: dict[str, Any],
     train_config: TrainConfig,
     provenance: dict[str, Any],
+    seeds: Sequence[int] = (),
 ) -> dict[str, Any]:
     """The result JSON from the folds done so far (``provenance``: :func:`run_info` at start)."""
     maes = np.array([f["test_mae"] for f in per_fold])
     mean = float(maes.mean())
     complete = len(per_fold) == 5
     beaten = [name for name, mae in PUBLISHED_MAE.items() if mean < mae]
+    uncertainty = {}
+    if seeds:
+        reports = [f["uncertainty_test"] for f in per_fold]
+        uncertainty = {
+            "uncertainty_test_mean_over_folds": {
+                "coverage": {
+                    level: float(np.mean([r["coverage"][level] for r in reports]))
+                    for level in reports[0]["coverage"]
+                },
+                "reliability": {
+                    "nominal": reports[0]["reliability"]["nominal"],
+                    "observed": np.mean(
+                        [r["reliability"]["observed"] for r in reports], axis=0
+                    ).tolist(),
+                },
+                "mae_most_uncertain_decile": float(
+                    np.mean([r["mae_most_uncertain_decile"] for r in reports])
+                ),
+                "mae_other_deciles": float(np.mean([r["mae_other_deciles"] for r in reports])),
+            }
+        }
     return {
         "summary": (
             f"Matbench perovskites {target}: mean test MAE {mean:.4f} eV/cell over "
@@ -131,6 +228,10 @@ def summarize(
         # Validation MAE (each fold's held-out slice of its training part): the figure to
         # compare training recipes by, so that no choice is made on the test folds.
         "mean_val_mae": float(np.mean([f["val_mae"] for f in per_fold])),
+        "ensemble_seeds": list(seeds),
+        "train_seconds": float(sum(f["train_seconds"] for f in per_fold)),
+        "train_cpu_seconds": float(sum(f["train_cpu_seconds"] for f in per_fold)),
+        **uncertainty,
         "minimum_bar_cgcnn": PUBLISHED_MAE["CGCNN"],
         "goal": 0.027,
         "meets_minimum": bool(complete and mean < PUBLISHED_MAE["CGCNN"]),

@@ -20,7 +20,6 @@ number.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -36,6 +35,7 @@ from sagatsr.prepare import PreparedDataset
 from sagatsr.provenance import run_info
 from sagatsr.sr.distill import EP, DistillData, DistillResult, fit_expression
 from sagatsr.train.data import labelled_graphs
+from sagatsr.train.run import Run
 from sagatsr.train.runner import predict_graphs, read_history
 
 #: DFT-derived metadata columns (``records.csv`` ``meta_<name>``) and their units.
@@ -94,7 +94,7 @@ def conventional_inputs(
 
 
 def _one_time_costs(result: DistillResult, run_dir: Path, oof_root: Path) -> dict[str, Any]:
-    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    metrics = Run(run_dir).metrics()
     fold_seconds = [
         float(read_history(folder)["seconds"].max())
         for folder in sorted(oof_root.glob("fold*"))

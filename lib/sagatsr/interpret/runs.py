@@ -23,9 +23,10 @@ from sagatsr.interpret.importance import (
     top_features,
 )
 from sagatsr.interpret.stability import load_run_model
-from sagatsr.model import SAGAT, read_model_config
+from sagatsr.model import SAGAT
 from sagatsr.prepare import PreparedDataset
 from sagatsr.train.data import LabelledGraphs, load_split_parts
+from sagatsr.train.run import Run
 
 
 @dataclass
@@ -64,8 +65,7 @@ def run_metadata(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         FileNotFoundError: If ``run_dir`` holds no saved model.
         ValueError: If the model was saved without run metadata.
     """
-    _, stored = read_model_config(Path(run_dir) / "model")
-    metadata = stored.get("metadata", {})
+    metadata = Run(run_dir).metadata()
     missing = [k for k in ("dataset", "subset", "split", "target") if k not in metadata]
     if missing:
         raise ValueError(f"model in {run_dir} has no {', '.join(missing)} in its metadata")
@@ -122,7 +122,7 @@ def discover_runs(models_root: str | os.PathLike[str]) -> list[Path]:
     root = Path(models_root)
     if not root.is_dir():
         raise FileNotFoundError(f"models folder {root} does not exist")
-    return sorted(p for p in root.iterdir() if (p / "model" / "config.json").is_file())
+    return sorted(p for p in root.iterdir() if Run(p).has_model())
 
 
 def run_stability(

@@ -31,6 +31,7 @@ from sagatsr.interpret.importance import (
 from sagatsr.model.network import SAGAT
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs
+from sagatsr.train.run import Run
 
 PAIR_COLUMNS: tuple[str, ...] = ("a", "b", "n_shared", "spearman", "top_k_overlap")
 
@@ -166,8 +167,8 @@ def load_run_model(folder: str | os.PathLike[str]) -> SAGAT:
     """
     from sagatsr.model.persistence import load_model
 
-    path = Path(folder)
-    return load_model(path / "model" if (path / "model" / "config.json").is_file() else path)
+    run = Run(folder)
+    return run.load_model() if run.has_model() else load_model(folder)
 
 
 def _comparable(values: Any) -> Any:
@@ -175,7 +176,7 @@ def _comparable(values: Any) -> Any:
 
 
 def _check_finished_run(folder: Path, expected: dict[str, Any]) -> None:
-    stored = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    stored = Run(folder).metrics()
     differing = sorted(k for k, v in expected.items() if _comparable(stored.get(k)) != v)
     if differing:
         raise ValueError(
@@ -253,7 +254,7 @@ def seed_runs(
     for seed in seeds:
         config = replace(base, seed=int(seed))
         folder = Path(out_root) / f"seed{int(seed)}"
-        if (folder / "metrics.json").is_file():
+        if Run(folder).is_finished():
             expected = {
                 "subset": subset,
                 "split": split,

@@ -29,12 +29,12 @@ import pandas as pd
 from sagatsr.features.catalog import GLOBAL_FEATURES
 from sagatsr.interpret.runs import analyze_run, run_metadata
 from sagatsr.interpret.stability import load_run_model
-from sagatsr.model import read_model_config
 from sagatsr.prepare import PreparedDataset
 from sagatsr.sr.estimator import SymbolicRegressor
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.metrics import regression_metrics
 from sagatsr.train.oof import OOF_FILE, out_of_fold_predictions
+from sagatsr.train.run import Run
 
 EP = "Ep"
 PARTS = ("train", "val", "test")
@@ -313,7 +313,7 @@ def distill_run(
         The expressions and their held-out errors.
     """
     metadata = run_metadata(run_dir)
-    config, _ = read_model_config(Path(run_dir) / "model")
+    config, _ = Run(run_dir).model_config()
     train_config = replace(TrainConfig.from_dict(metadata["train_config"]), progress_bar=False)
     if fold_epochs:
         train_config = replace(train_config, epochs=fold_epochs)

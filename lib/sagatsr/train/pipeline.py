@@ -1,11 +1,8 @@
 """Train on a prepared dataset's saved split and write predictions and metrics.
 
 ``train_on_split`` is what ``sagatsr train`` and notebook 02 call; it adds the
-run's results to the run folder of :mod:`sagatsr.train.runner`::
-
-    predictions.csv   id, part (train/val/test), target, prediction (target unit)
-    excluded.csv      ids left out of a part, with the reason
-    metrics.json      MAE / RMSE / R2 per part, epochs, wall time, settings, provenance
+run's predictions, excluded ids and metrics to its :class:`~sagatsr.train.run.Run`
+folder.
 """
 
 from __future__ import annotations
@@ -26,6 +23,7 @@ from sagatsr.provenance import run_info
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs, load_split_parts
 from sagatsr.train.metrics import regression_metrics
+from sagatsr.train.run import Run
 from sagatsr.train.runner import fit_model, predict_graphs, save_best_model
 
 PARTS = ("train", "val", "test")
@@ -136,15 +134,15 @@ def train_on_split(
         },
     )
     predictions = {part: predict_graphs(result.model, parts[part]) for part in PARTS}
-    folder = Path(out_dir)
-    with atomic_open(folder / "predictions.csv", "w", newline="") as handle:
+    run = Run(out_dir)
+    with atomic_open(run.predictions_path, "w", newline="") as handle:
         _predictions_frame(parts, predictions, target).to_csv(handle, index=False)
     excluded = [
         {"part": part, "id": graph_id, "reason": reason}
         for part in PARTS
         for graph_id, reason in parts[part].excluded
     ]
-    with atomic_open(folder / "excluded.csv", "w", newline="") as handle:
+    with atomic_open(run.excluded_path, "w", newline="") as handle:
         pd.DataFrame(excluded, columns=["part", "id", "reason"]).to_csv(handle, index=False)
     scores = {
         part: regression_metrics(parts[part].targets, predictions[part])
@@ -170,6 +168,7 @@ def train_on_split(
         "epochs_run": result.epochs_run,
         "train_seconds": round(result.total_seconds, 2),
         "train_seconds_this_call": round(result.seconds, 2),
+        "train_cpu_seconds": round(result.total_cpu_seconds, 2),
         "device": result.device,
         "torch_threads": result.threads,
         "model_config": {
@@ -180,7 +179,7 @@ def train_on_split(
         "train_config": train_config.to_dict(),
         **run_info(command),
     }
-    write_json(folder / "metrics.json", metrics)
+    write_json(run.metrics_path, metrics)
     return metrics
 
 

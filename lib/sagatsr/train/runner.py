@@ -1,15 +1,8 @@
 """Fit a model on labelled graphs with Lightning: checkpoints, early stopping, resume.
 
-Run folder layout (``out_dir``)::
-
-    checkpoints/last.ckpt   resumable state (model, optimizer, schedule, epoch)
-    checkpoints/best.ckpt   the epoch with the lowest validation MAE (RMSE for an MSE loss)
-    run_settings.json       model and training settings; a resume with other ones is refused
-    history.csv             epoch, train_loss (standardised units), val_mae (unit), lr, seconds
-    model/                  the best model (sagatsr.model.save_model)
-
-A run killed at any point restarts from ``last.ckpt`` without losing the
-epochs it completed; a run that early stopping ended is not trained further.
+The run folder's layout is :class:`sagatsr.train.run.Run`'s. A run killed at any
+point restarts from its last checkpoint without losing the epochs it completed;
+a run that early stopping ended is not trained further.
 """
 
 from __future__ import annotations
@@ -40,18 +33,24 @@ from sagatsr.train.averaging import ema_with_warmup
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs
 from sagatsr.train.module import SAGATModule
+from sagatsr.train.run import Run
 
 logger = logging.getLogger(__name__)
 
-HISTORY_COLUMNS = ("epoch", "train_loss", "val_mae", "lr", "seconds")
+HISTORY_COLUMNS = ("epoch", "train_loss", "val_mae", "lr", "seconds", "cpu_seconds")
 
 
 class HistoryCallback(Callback):
-    """Append one row per finished epoch to ``history.csv`` (kept across resumes)."""
+    """Append one row per finished epoch to ``history.csv`` (kept across resumes).
+
+    ``seconds`` is the wall time and ``cpu_seconds`` the processor time of this
+    process (all its threads) since the call started.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Write the epoch's row."""
@@ -64,6 +63,7 @@ class HistoryCallback(Callback):
             "val_mae": float(metrics.get("val_mae", float("nan"))),
             "lr": float(trainer.optimizers[0].param_groups[0]["lr"]),
             "seconds": round(time.perf_counter() - self.started, 3),
+            "cpu_seconds": round(time.process_time() - self.cpu_started, 3),
         }
         new = not self.path.exists()
         with open(self.path, "a", newline="", encoding="utf-8") as handle:
@@ -75,31 +75,39 @@ class HistoryCallback(Callback):
 
 def read_history(out_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """The learning curve of a run (last row per epoch when a resume repeated one)."""
-    path = Path(out_dir) / "history.csv"
+    path = Run(out_dir).history_path
     if not path.is_file():
         return pd.DataFrame(columns=list(HISTORY_COLUMNS))
     frame = pd.read_csv(path)
     return frame.drop_duplicates("epoch", keep="last").reset_index(drop=True)
 
 
-def training_seconds(out_dir: str | os.PathLike[str]) -> float:
-    """Wall time of a run's completed epochs, summed over every call that resumed it.
+def training_seconds(out_dir: str | os.PathLike[str], clock: str = "seconds") -> float:
+    """Time of a run's completed epochs, summed over every call that resumed it.
 
-    Each call restarts the ``seconds`` clock of ``history.csv``; a drop in that
-    column marks a resume, so the total is the sum of each call's last value.
-    Time spent in an epoch that a kill interrupted is not counted.
+    Each call restarts the clocks of ``history.csv``; a drop in the wall clock
+    marks a resume, so the total is the sum of each call's last value. Time
+    spent in an epoch that a kill interrupted is not counted.
+
+    Args:
+        out_dir: The run folder.
+        clock: ``"seconds"`` (wall time) or ``"cpu_seconds"`` (processor time
+            of the training process, all threads; 0 for epochs of runs made
+            before it was recorded).
 
     Returns:
         Seconds (0.0 when the run has no history).
     """
-    path = Path(out_dir) / "history.csv"
+    path = Run(out_dir).history_path
     if not path.is_file():
         return 0.0
-    seconds = pd.read_csv(path)["seconds"].to_numpy(dtype=float)
-    if seconds.size == 0:
+    frame = pd.read_csv(path)
+    if frame.empty:
         return 0.0
-    segment_ends = np.flatnonzero(np.diff(seconds) < 0)
-    return float(seconds[segment_ends].sum() + seconds[-1])
+    wall = frame["seconds"].to_numpy(dtype=float)
+    values = frame[clock].fillna(0.0).to_numpy(dtype=float) if clock in frame else 0.0 * wall
+    segment_ends = np.flatnonzero(np.diff(wall) < 0)
+    return float(values[segment_ends].sum() + values[-1])
 
 
 @dataclass
@@ -114,6 +122,7 @@ class FitResult:
         seconds: Wall time of this call.
         total_seconds: Wall time of the completed epochs over every call
             (resumes included), from ``history.csv``.
+        total_cpu_seconds: Processor time of the same epochs (all threads).
         device: What trained it, e.g. ``"cpu"`` or ``"cuda x1"``.
         threads: Torch threads of each training process.
     """
@@ -124,6 +133,7 @@ class FitResult:
     epochs_run: int
     seconds: float
     total_seconds: float
+    total_cpu_seconds: float
     device: str
     threads: int
 
@@ -155,7 +165,7 @@ def check_run_settings(
     """
     train = {k: v for k, v in train_config.to_dict().items() if k not in RESUMABLE_CHANGES}
     settings = json.loads(json.dumps({"model": model_config.to_dict(), "train": train}))
-    path = folder / "run_settings.json"
+    path = Run(folder).settings_path
     if resuming and path.is_file():
         saved = json.loads(path.read_text(encoding="utf-8"))
         changed = [
@@ -256,8 +266,9 @@ def fit_model(
     started = time.perf_counter()
     accelerator = _accelerator(train_config)
     cpu = configure_cpu(train_config.threads, processes=_cpu_processes(train_config, accelerator))
-    folder = Path(out_dir)
-    checkpoints = folder / "checkpoints"
+    run = Run(out_dir)
+    folder = run.folder
+    checkpoints = run.checkpoints
     checkpoints.mkdir(parents=True, exist_ok=True)
     pl.seed_everything(train_config.seed, workers=True, verbose=False)
 
@@ -306,7 +317,7 @@ def fit_model(
     callbacks: list[Callback] = [
         best,
         last,
-        HistoryCallback(folder / "history.csv"),
+        HistoryCallback(run.history_path),
         *extra_callbacks,
     ]
     if train_config.ema_decay:
@@ -320,7 +331,7 @@ def fit_model(
     deterministic: bool | str = train_config.deterministic
     if accelerator != "cpu" and deterministic:
         deterministic = "warn"  # some scatter kernels have no deterministic CUDA version
-    last_path = checkpoints / "last.ckpt"
+    last_path = run.last_checkpoint
     ckpt_path = str(last_path) if resume and last_path.is_file() else None
     check_run_settings(folder, model_config, train_config, resuming=ckpt_path is not None)
     if ckpt_path:
@@ -369,6 +380,7 @@ def fit_model(
         epochs_run=int(history["epoch"].max()) + 1 if len(history) else trainer.current_epoch,
         seconds=time.perf_counter() - started,
         total_seconds=training_seconds(folder),
+        total_cpu_seconds=training_seconds(folder, "cpu_seconds"),
         device="cpu" if accelerator == "cpu" else f"{accelerator} x{devices}",
         threads=cpu.threads,
     )
@@ -391,4 +403,4 @@ def save_best_model(
     result: FitResult, out_dir: str | os.PathLike[str], metadata: dict[str, Any]
 ) -> Path:
     """Save the best model into ``out_dir/model`` with prediction metadata."""
-    return save_model(result.model, Path(out_dir) / "model", metadata=metadata)
+    return save_model(result.model, Run(out_dir).model_dir, metadata=metadata)

@@ -1,0 +1,258 @@
+"""Ensembles of runs that differ only in their seed: mean prediction and calibrated spread.
+
+Ensemble folder layout (this module owns it)::
+
+    seed<k>/            one ordinary run folder per member (sagatsr.train.run.Run)
+    ensemble.json       members, interval calibration, metrics per part, uncertainty report
+    predictions.csv     id, part, target, prediction (member mean), spread (member
+                        standard deviation), uncertainty (half-width of the calibrated
+                        68 % interval), in the target's unit
+
+The members' mean is the ensemble's prediction; their standard deviation,
+calibrated on the validation part (:mod:`sagatsr.train.uncertainty`), its
+uncertainty. The test part is only evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from sagatsr.io_utils import atomic_open, write_json
+from sagatsr.model import SAGAT
+from sagatsr.provenance import run_info
+from sagatsr.train.config import TrainConfig
+from sagatsr.train.metrics import regression_metrics
+from sagatsr.train.pipeline import PARTS, train_on_split
+from sagatsr.train.run import Run
+from sagatsr.train.uncertainty import SpreadCalibration, calibrate_spread, uncertainty_report
+
+ENSEMBLE_FILE = "ensemble.json"
+PREDICTIONS_FILE = "predictions.csv"
+
+
+def member_folder(out_dir: str | os.PathLike[str], seed: int) -> Path:
+    """The run folder of the member trained with ``seed``."""
+    return Path(out_dir) / f"seed{int(seed)}"
+
+
+def is_ensemble(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` holds an evaluated ensemble."""
+    return (Path(folder) / ENSEMBLE_FILE).is_file()
+
+
+def _relative_to(member: Path, out_dir: Path) -> str:
+    """A member's folder relative to the ensemble folder when inside it (so it can move)."""
+    try:
+        return str(member.resolve().relative_to(out_dir.resolve()))
+    except ValueError:
+        return str(member.resolve())
+
+
+def ensemble_predictions(member_dirs: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
+    """Mean and spread of the members' predictions, per id and part.
+
+    Args:
+        member_dirs: Finished run folders trained on the same split and target.
+
+    Returns:
+        Columns ``id``, ``part``, the target, ``prediction`` (member mean) and
+        ``spread`` (member standard deviation, ``ddof=1``).
+
+    Raises:
+        ValueError: With fewer than two members, or members that predicted
+            different ids or targets.
+    """
+    if len(member_dirs) < 2:
+        raise ValueError("an ensemble needs at least two members")
+    frames = [Run(folder).predictions() for folder in member_dirs]
+    target = frames[0].columns[2]
+    first = frames[0][["id", "part", target]]
+    for folder, frame in zip(member_dirs, frames, strict=True):
+        if not frame[["id", "part", target]].equals(first):
+            raise ValueError(
+                f"{folder} predicted other structures or targets than {member_dirs[0]}"
+            )
+    stacked = np.stack([frame["prediction"].to_numpy(dtype=np.float64) for frame in frames])
+    out = first.copy()
+    out["prediction"] = stacked.mean(axis=0)
+    out["spread"] = stacked.std(axis=0, ddof=1)
+    return out
+
+
+def evaluate_ensemble(
+    out_dir: str | os.PathLike[str],
+    member_dirs: Sequence[str | os.PathLike[str]],
+    *,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Combine finished members, calibrate on validation, evaluate; write the ensemble files.
+
+    Args:
+        out_dir: The ensemble folder.
+        member_dirs: The members' run folders.
+        command: Command recorded in ``ensemble.json``.
+
+    Returns:
+        The content of ``ensemble.json``.
+    """
+    frame = ensemble_predictions(member_dirs)
+    target = frame.columns[2]
+    by_part = {part: frame[frame["part"] == part] for part in PARTS}
+    val = by_part["val"]
+    calibration = calibrate_spread(val[target], val["prediction"], val["spread"])
+    frame["uncertainty"] = calibration.half_width(frame["spread"].to_numpy(), 0.68)
+    members = [Run(folder).metrics() for folder in member_dirs]
+    scores = {
+        part: regression_metrics(rows[target], rows["prediction"])
+        for part, rows in by_part.items()
+        if len(rows)
+    }
+    uncertainty = {
+        part: uncertainty_report(rows[target], rows["prediction"], rows["spread"], calibration)
+        for part, rows in by_part.items()
+        if part != "train" and len(rows)
+    }
+    member_test = [m["metrics"]["test"]["mae"] for m in members if "test" in m["metrics"]]
+    test_mae = scores.get("test", {}).get("mae", float("nan"))
+    result = {
+        "summary": (
+            f"ensemble of {len(members)} {target} models: test MAE {test_mae:.4g} "
+            f"{members[0]['unit']} (members {np.mean(member_test):.4g} on average)"
+            if member_test
+            else f"ensemble of {len(members)} {target} models"
+        ),
+        "target": target,
+        "unit": members[0]["unit"],
+        "members": [_relative_to(Path(folder), Path(out_dir)) for folder in member_dirs],
+        "seeds": [m["train_config"]["seed"] for m in members],
+        "metrics": scores,
+        "member_test_mae": member_test,
+        "uncertainty": uncertainty,
+        "calibration": calibration.to_dict(),
+        "train_seconds": float(sum(m["train_seconds"] for m in members)),
+        "train_cpu_seconds": float(sum(m.get("train_cpu_seconds", 0.0) for m in members)),
+        "model_config": members[0]["model_config"],
+        "train_config": {k: v for k, v in members[0]["train_config"].items() if k != "seed"},
+        **run_info(command),
+    }
+    folder = Path(out_dir)
+    with atomic_open(folder / PREDICTIONS_FILE, "w", newline="") as handle:
+        frame.to_csv(handle, index=False)
+    write_json(folder / ENSEMBLE_FILE, result)
+    return result
+
+
+def train_ensemble(
+    prepared_dir: str | os.PathLike[str],
+    *,
+    subset: str,
+    split: str,
+    target: str,
+    out_dir: str | os.PathLike[str],
+    seeds: Sequence[int],
+    model_settings: dict[str, Any] | None = None,
+    train_config: TrainConfig | None = None,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Train one member per seed (resumable, like any run), then evaluate the ensemble.
+
+    Args:
+        prepared_dir: Prepared dataset folder.
+        subset: Subset name.
+        split: Split name.
+        target: Target name.
+        out_dir: Ensemble folder (members in ``seed<k>/``).
+        seeds: At least two distinct seeds.
+        model_settings: Model overrides (the same for every member).
+        train_config: Training settings; its seed is replaced by each member's.
+        command: Command recorded in the result files.
+
+    Returns:
+        The content of ``ensemble.json``.
+
+    Raises:
+        ValueError: With fewer than two distinct seeds.
+    """
+    if len(set(seeds)) < 2 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"an ensemble needs at least two distinct seeds, got {list(seeds)}")
+    train_config = train_config or TrainConfig()
+    folders = []
+    for seed in seeds:
+        folder = member_folder(out_dir, seed)
+        train_on_split(
+            prepared_dir,
+            subset=subset,
+            split=split,
+            target=target,
+            out_dir=folder,
+            model_settings=model_settings,
+            train_config=replace(train_config, seed=int(seed)),
+            command=command,
+        )
+        folders.append(folder)
+    return evaluate_ensemble(out_dir, folders, command=command)
+
+
+def ensemble_members(folder: str | os.PathLike[str]) -> list[Run]:
+    """The member runs of an evaluated ensemble.
+
+    Raises:
+        FileNotFoundError: If ``folder`` holds no evaluated ensemble.
+    """
+    path = Path(folder) / ENSEMBLE_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder} holds no {ENSEMBLE_FILE} (not an ensemble)")
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    return [Run(Path(folder) / member) for member in stored["members"]]
+
+
+@dataclass
+class LoadedEnsemble:
+    """An evaluated ensemble's members and calibration, to predict new structures.
+
+    Attributes:
+        models: The member models (eval mode, CPU).
+        calibration: The validation calibration of the spread.
+        metadata: The first member's model metadata (target, unit, graph settings).
+    """
+
+    models: list[SAGAT]
+    calibration: SpreadCalibration
+    metadata: dict[str, Any]
+
+    @classmethod
+    def load(
+        cls, folder: str | os.PathLike[str], expected_catalog_version: str | None = None
+    ) -> LoadedEnsemble:
+        """Load from an ensemble folder.
+
+        Raises:
+            FileNotFoundError: If ``folder`` holds no evaluated ensemble.
+        """
+        runs = ensemble_members(folder)
+        stored = json.loads((Path(folder) / ENSEMBLE_FILE).read_text(encoding="utf-8"))
+        return cls(
+            [run.load_model(expected_catalog_version) for run in runs],
+            SpreadCalibration.from_dict(stored["calibration"]),
+            runs[0].metadata(),
+        )
+
+    @torch.no_grad()
+    def predict(self, data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, spread and calibrated 68 % half-width for a graph or batch.
+
+        Returns:
+            Three ``(B,)`` arrays in the target's unit.
+        """
+        values = np.stack([model.predict(data).reshape(-1).numpy() for model in self.models])
+        spread = values.std(axis=0, ddof=1)
+        return values.mean(axis=0), spread, self.calibration.half_width(spread, 0.68)

@@ -1,0 +1,127 @@
+"""The run folder: one place that knows its layout and reads its files.
+
+A training run (``sagatsr train``, notebook 02, a Matbench fold, an ensemble
+member) writes::
+
+    checkpoints/last.ckpt   resumable state (model, optimizer, schedule, epoch)
+    checkpoints/best.ckpt   the epoch with the best validation metric
+    run_settings.json       model and training settings; a resume with other ones is refused
+    history.csv             one row per epoch
+    model/                  the best model (sagatsr.model.save_model)
+    predictions.csv         id, part (train/val/test), target, prediction
+    excluded.csv            ids left out of a part, with the reason
+    metrics.json            MAE / RMSE / R2 per part, epochs, wall time, settings, provenance
+
+No other module spells these names; they ask a :class:`Run`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from sagatsr.model import SAGAT, ModelConfig
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run folder.
+
+    Args:
+        folder: The folder (it need not exist yet).
+    """
+
+    folder: Path
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        object.__setattr__(self, "folder", Path(folder))
+
+    @property
+    def checkpoints(self) -> Path:
+        """Folder of ``last.ckpt`` and ``best.ckpt``."""
+        return self.folder / "checkpoints"
+
+    @property
+    def last_checkpoint(self) -> Path:
+        """The resumable state after the last completed epoch."""
+        return self.checkpoints / "last.ckpt"
+
+    @property
+    def settings_path(self) -> Path:
+        """``run_settings.json``."""
+        return self.folder / "run_settings.json"
+
+    @property
+    def history_path(self) -> Path:
+        """``history.csv``."""
+        return self.folder / "history.csv"
+
+    @property
+    def model_dir(self) -> Path:
+        """The saved best model."""
+        return self.folder / "model"
+
+    @property
+    def predictions_path(self) -> Path:
+        """``predictions.csv``."""
+        return self.folder / "predictions.csv"
+
+    @property
+    def excluded_path(self) -> Path:
+        """``excluded.csv``."""
+        return self.folder / "excluded.csv"
+
+    @property
+    def metrics_path(self) -> Path:
+        """``metrics.json``."""
+        return self.folder / "metrics.json"
+
+    def has_model(self) -> bool:
+        """Whether a best model was saved (training finished at least once)."""
+        return (self.model_dir / "config.json").is_file()
+
+    def is_finished(self) -> bool:
+        """Whether the run wrote its metrics (trained and evaluated)."""
+        return self.metrics_path.is_file()
+
+    def metrics(self) -> dict[str, Any]:
+        """The content of ``metrics.json``.
+
+        Raises:
+            FileNotFoundError: Naming the run, when it has not finished.
+        """
+        if not self.is_finished():
+            raise FileNotFoundError(f"{self.folder} has no metrics.json: the run has not finished")
+        return json.loads(self.metrics_path.read_text(encoding="utf-8"))
+
+    def predictions(self) -> pd.DataFrame:
+        """``predictions.csv`` (columns id, part, the target, prediction).
+
+        Raises:
+            FileNotFoundError: Naming the run, when it has no predictions.
+        """
+        if not self.predictions_path.is_file():
+            raise FileNotFoundError(f"{self.folder} has no predictions.csv")
+        return pd.read_csv(self.predictions_path)
+
+    def model_config(self) -> tuple[ModelConfig, dict[str, Any]]:
+        """The saved model's configuration and stored dictionary (metadata included)."""
+        from sagatsr.model import read_model_config
+
+        return read_model_config(self.model_dir)
+
+    def metadata(self) -> dict[str, Any]:
+        """Dataset, subset, split, target, unit, graph and training settings of the model."""
+        return self.model_config()[1].get("metadata", {})
+
+    def load_model(self, expected_catalog_version: str | None = None) -> SAGAT:
+        """The saved best model (eval mode, on CPU)."""
+        from sagatsr.model import load_model
+
+        return load_model(self.model_dir, expected_catalog_version=expected_catalog_version)
