@@ -51,3 +51,24 @@ def test_matbench_with_an_ensemble_per_fold(prepared, tmp_path) -> None:  # noqa
     summary = result["uncertainty_test_mean_over_folds"]
     assert summary["coverage"] == fold["uncertainty_test"]["coverage"]
     assert result["train_cpu_seconds"] == fold["train_cpu_seconds"] > 0
+    sizes = result["by_ensemble_size"]
+    assert [entry["members"] for entry in sizes] == [1, 2]
+    assert sizes[1]["mean_test_mae"] == fold["test_mae"]
+    assert sizes[0]["mean_test_mae"] == fold["member_test_mae"][0]
+    assert sizes[1]["train_cpu_seconds"] == result["train_cpu_seconds"]
+    # notebook 05's figures of it
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sagatsr.plots.bench import plot_accuracy_vs_cpu_time, plot_leaderboard, plot_reliability
+
+    result["mean_mae"] = 0.03  # place it among the published entries below 0.1
+    board = plot_leaderboard(result)
+    widths = {round(bar.get_width(), 4) for bar in board.axes[0].patches}
+    assert {0.03, 0.0288, 0.0452} <= widths
+    curve = plot_accuracy_vs_cpu_time(result).axes[0].lines[0]
+    assert list(curve.get_ydata()) == [e["mean_test_mae"] for e in sizes]
+    observed = plot_reliability(result).axes[0].lines[1].get_ydata()
+    assert list(observed) == summary["reliability"]["observed"]
+    single = {**result, "by_ensemble_size": None, "uncertainty_test_mean_over_folds": None}
+    assert plot_accuracy_vs_cpu_time(single) is None and plot_reliability(single) is None

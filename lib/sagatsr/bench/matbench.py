@@ -20,7 +20,7 @@ import numpy as np
 from sagatsr.io_utils import write_json
 from sagatsr.provenance import run_info
 from sagatsr.train.config import TrainConfig
-from sagatsr.train.ensemble import member_folder, train_ensemble
+from sagatsr.train.ensemble import ensemble_predictions, member_folder, train_ensemble
 from sagatsr.train.pipeline import train_on_split
 from sagatsr.train.run import Run
 
@@ -158,6 +158,22 @@ def _ensemble_fold(
     )
     members = [Run(member_folder(folder, seed)).metrics() for seed in seeds]
     scores = ensemble["metrics"]
+    # Accuracy against compute: the ensemble of the first k members, k = 1 .. K.
+    by_size = []
+    for k in range(1, len(seeds) + 1):
+        frame = Run(member_folder(folder, seeds[0])).predictions()
+        if k > 1:
+            frame = ensemble_predictions([member_folder(folder, s) for s in seeds[:k]])
+        test = frame[frame["part"] == "test"]
+        by_size.append(
+            {
+                "members": k,
+                "test_mae": float(np.abs(test[target] - test["prediction"]).mean()),
+                "train_cpu_seconds": float(
+                    sum(m.get("train_cpu_seconds", 0.0) for m in members[:k])
+                ),
+            }
+        )
     return {
         "test_mae": scores["test"]["mae"],
         "test_rmse": scores["test"]["rmse"],
@@ -174,6 +190,7 @@ def _ensemble_fold(
         "train_seconds": ensemble["train_seconds"],
         "train_cpu_seconds": ensemble["train_cpu_seconds"],
         "uncertainty_test": ensemble["uncertainty"]["test"],
+        "by_ensemble_size": by_size,
         "calibration": ensemble["calibration"],
         "device": members[0]["device"],
     }
@@ -211,8 +228,16 @@ def summarize(
                     np.mean([r["mae_most_uncertain_decile"] for r in reports])
                 ),
                 "mae_other_deciles": float(np.mean([r["mae_other_deciles"] for r in reports])),
-            }
+            },
         }
+        uncertainty["by_ensemble_size"] = [
+            {
+                "members": size[0]["members"],
+                "mean_test_mae": float(np.mean([entry["test_mae"] for entry in size])),
+                "train_cpu_seconds": float(sum(entry["train_cpu_seconds"] for entry in size)),
+            }
+            for size in zip(*(f["by_ensemble_size"] for f in per_fold), strict=True)
+        ]
     return {
         "summary": (
             f"Matbench perovskites {target}: mean test MAE {mean:.4f} eV/cell over "

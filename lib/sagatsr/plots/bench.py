@@ -111,3 +111,81 @@ def plot_embedding_ablation(result: dict[str, Any]) -> plt.Figure:
         ax.bar_label(container, fmt="%.4f", fontsize=7)
     figure.tight_layout()
     return figure
+
+
+def plot_leaderboard(result: dict[str, Any]) -> plt.Figure:
+    """This project's Matbench mean test MAE among the published leaderboard entries.
+
+    Args:
+        result: Content of ``matbench_perovskites.json``.
+    """
+    published = dict(result["published_mae"])
+    label = "SA-GAT-SR (this project, CPU)"
+    entries = sorted({**published, label: result["mean_mae"]}.items(), key=lambda kv: kv[1])
+    entries = [(name, mae) for name, mae in entries if mae < 0.1]  # the GNN part of the board
+    names, maes = zip(*entries, strict=True)
+    figure, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1))
+    colors = ["tab:red" if name == label else "tab:grey" for name in names]
+    ax.barh(names, maes, color=colors)
+    std = result.get("std_mae")
+    if std == std:  # not nan
+        ax.errorbar(result["mean_mae"], names.index(label), xerr=std, color="black", capsize=3)
+    for y, mae in enumerate(maes):
+        ax.text(mae, y, f" {mae:.4f}", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"mean test MAE over the 5 folds [{result.get('unit', 'eV/cell')}]")
+    ax.set_title("Matbench perovskites (published entries below 0.1 eV/cell)", fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def plot_accuracy_vs_cpu_time(result: dict[str, Any]) -> plt.Figure | None:
+    """Mean test MAE against total training CPU time, per ensemble size.
+
+    Args:
+        result: Content of ``matbench_perovskites.json`` of an ensemble run
+            (``by_ensemble_size``); ``None`` is returned for a single-model run.
+    """
+    sizes = result.get("by_ensemble_size")
+    if not sizes:
+        return None
+    hours = [entry["train_cpu_seconds"] / 3600 for entry in sizes]
+    maes = [entry["mean_test_mae"] for entry in sizes]
+    figure, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(hours, maes, marker="o", color="tab:red", label="this project (ensemble of k)")
+    for entry, x, y in zip(sizes, hours, maes, strict=True):
+        ax.annotate(f"k={entry['members']}", (x, y), textcoords="offset points", xytext=(4, 4))
+    for name in ("ALIGNN", "coNGN", "Finder"):
+        mae = result["published_mae"][name]
+        ax.axhline(mae, ls="--", lw=1, color="grey")
+        ax.text(hours[-1], mae, f" {name} {mae}", va="bottom", ha="right", fontsize=8)
+    ax.set_xlabel("training CPU time, 5 folds [core-hours]")
+    ax.set_ylabel(f"mean test MAE [{result.get('unit', 'eV/cell')}]")
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def plot_reliability(result: dict[str, Any]) -> plt.Figure | None:
+    """Observed against nominal coverage of the calibrated intervals on the test folds.
+
+    Args:
+        result: Content of ``matbench_perovskites.json`` of an ensemble run;
+            ``None`` is returned for a single-model run.
+    """
+    summary = result.get("uncertainty_test_mean_over_folds")
+    if not summary:
+        return None
+    curve = summary["reliability"]
+    figure, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect calibration")
+    ax.plot(curve["nominal"], curve["observed"], marker="o", label="test folds (mean)")
+    ax.set_xlabel("nominal coverage")
+    ax.set_ylabel("observed coverage")
+    coverage = summary["coverage"]
+    ax.set_title(
+        f"68 %: {coverage['0.68']:.2f} · 95 %: {coverage['0.95']:.2f} observed", fontsize=9
+    )
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
