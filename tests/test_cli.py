@@ -16,15 +16,29 @@ def test_features_list(capsys) -> None:
     assert "tolerance_factor" not in capsys.readouterr().out
 
 
-def test_errors_are_one_line_and_exit_2(tmp_path, capsys, monkeypatch) -> None:
+def test_runtime_errors_are_one_line_and_exit_1(tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("SAGATSR_DATA_MIRROR", str(tmp_path))
-    assert main(["prepare", "nope", "--out", str(tmp_path / "x")]) == 2
+    assert main(["prepare", "nope", "--out", str(tmp_path / "x")]) == 1
     assert "unknown dataset 'nope'" in capsys.readouterr().err
-    assert main(["prepare", "oqmd_perovskites", "--out", str(tmp_path / "x")]) == 2
+    assert main(["prepare", "oqmd_perovskites", "--out", str(tmp_path / "x")]) == 1
     assert "no folder oqmd_perovskites/" in capsys.readouterr().err
     monkeypatch.setenv("SAGATSR_DATA_MIRROR", str(tmp_path / "missing"))
-    assert main(["prepare", "oqmd_perovskites", "--out", str(tmp_path / "x")]) == 2
+    assert main(["prepare", "oqmd_perovskites", "--out", str(tmp_path / "x")]) == 1
     assert "is not an existing folder" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2_and_version_prints(capsys) -> None:
+    import pytest
+
+    from sagatsr import __version__
+
+    with pytest.raises(SystemExit) as usage:
+        main(["train", "--no-such-option"])
+    assert usage.value.code == 2
+    with pytest.raises(SystemExit) as version:
+        main(["--version"])
+    assert version.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sagatsr {__version__}"
 
 
 def test_featurize_benchmark_writes_provenance(tmp_path, capsys) -> None:

@@ -28,3 +28,35 @@ def test_environment_yml_mirrors_pyproject() -> None:
 
 def test_torch_is_pinned_for_the_cpu_wheel() -> None:
     assert "torch==2.13.0" in _pyproject_requirements()
+
+
+def _declared_distributions() -> set[str]:
+    import re
+
+    names = {re.split(r"[<>=!~\[ ]", requirement)[0] for requirement in _pyproject_requirements()}
+    return {name.lower().replace("_", "-") for name in names}
+
+
+def test_every_third_party_import_of_the_library_is_declared() -> None:
+    import ast
+    import importlib.metadata
+    import sys
+
+    providers = importlib.metadata.packages_distributions()
+    imported: set[str] = set()
+    for path in (ROOT / "lib" / "sagatsr").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    third_party = {
+        name for name in imported if name not in sys.stdlib_module_names and name != "sagatsr"
+    }
+    declared = _declared_distributions()
+    undeclared = sorted(
+        name
+        for name in third_party
+        if not {d.lower().replace("_", "-") for d in providers.get(name, [name])} & declared
+    )
+    assert undeclared == [], f"imported by lib/ but not declared in pyproject.toml: {undeclared}"

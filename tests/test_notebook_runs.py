@@ -240,4 +240,4 @@ def test_ic_stability_across_runs_cli(trained_runs, tmp_path) -> None:
     result = json.loads(out.read_text())
     assert result["n_pairs"] == 1 and -1 <= result["mean_spearman"] <= 1
     assert 0 <= result["mean_top_k_overlap"] <= 1 and result["k"] == 5
-    assert main([*args[:3], "--out", str(out)]) == 2  # one run: a clear error
+    assert main([*args[:3], "--out", str(out)]) == 1  # one run: a clear error

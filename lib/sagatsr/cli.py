@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sagatsr import __version__
+
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -308,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sagatsr`` command."""
     parser = argparse.ArgumentParser(prog="sagatsr", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     snapshot = commands.add_parser("snapshot", help="copy the dataset mirror into data/")
@@ -462,7 +465,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments without the program name (``sys.argv[1:]`` when ``None``).
 
     Returns:
-        The process exit status.
+        The process exit status: 0 on success, 1 when the command failed (a bad
+        file, a missing folder, invalid data; the message names it), 2 for a
+        usage error (argparse's own exit, e.g. an unknown option).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -484,4 +489,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, KeyError, RuntimeError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"sagatsr {args.command}: error: {message}", file=sys.stderr)
-        return 2
+        return 1

@@ -583,3 +583,14 @@ def test_mp20_mirror_never_crashes() -> None:
     for cif in frame["cif"]:
         structure = Structure.from_str(cif, fmt="cif")
         check_invariants(structure, assign_roles(structure))
+
+
+def test_icsd_statistics_ship_with_the_package() -> None:
+    from sagatsr.data import roles
+
+    assert roles.ICSD_OCCURRENCE_TABLE.is_file()
+    table = roles._icsd_occurrence()
+    assert len(table) > 300
+    # the commonest titanium state in the ICSD is +4, the commonest iron states +3 and +2
+    assert table[("Ti", 4)] > table[("Ti", 3)] > 0
+    assert min(table[("Fe", 3)], table[("Fe", 2)]) > table.get(("Fe", 4), 0)

@@ -70,3 +70,11 @@ def test_store_rejects_missing_and_foreign_files(tmp_path) -> None:
     np.savez(tmp_path / "other.npz", a=np.zeros(3))
     with pytest.raises(ValueError, match=r"not a sagatsr-graphs-1"):
         GraphStore(tmp_path / "other.npz")
+
+
+def test_cache_key_depends_on_the_pymatgen_version(monkeypatch) -> None:
+    import sagatsr.graphs.cache as cache_module
+
+    before = cache_key("a", "v1")
+    monkeypatch.setattr(cache_module, "PYMATGEN_VERSION", "0.0.0")
+    assert cache_key("a", "v1") != before

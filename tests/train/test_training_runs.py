@@ -149,6 +149,31 @@ def test_wall_time_budget_covers_every_call_of_a_run(prepared, tmp_path) -> None
     assert read_history(out)["epoch"].tolist() == [0, 1, 2]
 
 
+class RecordTimeLeft(Callback):
+    """Training seconds Lightning's timer will still allow when training starts."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        from lightning.pytorch.callbacks import Timer
+
+        timer = next(c for c in trainer.callbacks if isinstance(c, Timer))
+        self.left = timer._duration - timer.time_elapsed()
+
+
+def test_a_budget_on_both_calls_is_not_charged_twice(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
+    config = model_config_for(prepared, **SMALL)
+    out = tmp_path / "run"
+    fit_model(parts["train"], parts["val"], config, quick(epochs=4, max_time_minutes=60), out)
+    spent = training_seconds(out)
+    # The resumed call may train for the budget less the time already spent, once:
+    # Lightning's timer restores its own count from the checkpoint.
+    record = RecordTimeLeft()
+    again = quick(epochs=5, max_time_minutes=10)
+    fit_model(parts["train"], parts["val"], config, again, out, extra_callbacks=[record])
+    assert record.left == pytest.approx(600 - spent, abs=spent / 3)
+    assert read_history(out)["epoch"].tolist() == [0, 1, 2, 3, 4]
+
+
 class RecordMetric(Callback):
     def __init__(self, name: str) -> None:
         self.name, self.values = name, []

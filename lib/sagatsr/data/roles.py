@@ -38,10 +38,10 @@ Oxidation states (perovskite): every X element takes its formal anion state
 one role) takes one positive state from pymatgen's ``oxidation_states``,
 ``common_oxidation_states`` and ``icsd_oxidation_states``; the assignment that
 minimises the net charge is chosen, ties broken by commonness (tier 2 for a
-common state, 1 for an ICSD state, 0 otherwise; then pymatgen's ICSD occurrence
-counts). Results are cached per reduced (ion, count) pattern. Many
-hypothetical cells (about 30 % of Castelli, e.g. ``YHgN3``) admit no
-charge-balanced assignment; they keep the nearest one (e.g. Ba +2, Ti +4 in
+common state, 1 for an ICSD state, 0 otherwise; then the ICSD occurrence counts
+shipped in ``data/tables/icsd_oxidation_occurrence.csv``). Results are cached per
+reduced (ion, count) pattern. Many hypothetical cells (about 30 % of Castelli,
+e.g. ``YHgN3``) admit no charge-balanced assignment; they keep the nearest one (e.g. Ba +2, Ti +4 in
 ``BaTiO2N``) so the features stay defined, and ``oxidation_states.sum()`` is
 then non-zero: that sum is the flag. Cation states are ``nan`` only when an
 element has no positive oxidation state at all.
@@ -82,11 +82,11 @@ Disordered structures are never perovskites (majority species per site).
 
 from __future__ import annotations
 
+import csv
 import functools
 import itertools
 import logging
 import math
-import re
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -95,8 +95,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pymatgen.core
-from monty.serialization import loadfn
 from pymatgen.core import Composition, Element, Structure
 
 ROLE_A, ROLE_B, ROLE_X = 0, 1, 2
@@ -218,21 +216,19 @@ def _element_info(symbol: str) -> _ElementInfo:
     )
 
 
+#: ICSD occurrence counts of (element, oxidation state), shipped with the package (the
+#: table pymatgen keeps in a data file whose place changes between its versions).
+ICSD_OCCURRENCE_TABLE = Path(__file__).parent / "tables" / "icsd_oxidation_occurrence.csv"
+
+
 @functools.lru_cache(maxsize=1)
 def _icsd_occurrence() -> dict[tuple[str, int], int]:
-    """ICSD occurrence counts of ``(element, oxidation state)`` shipped with pymatgen."""
-    path = Path(pymatgen.core.__file__).parent / "icsd_bv.yaml"
-    try:
-        table = loadfn(path)["occurrence"]
-    except (OSError, KeyError, TypeError):
-        logger.warning("no ICSD oxidation-state statistics at %s; using tiers only", path)
-        return {}
+    """ICSD occurrence counts of ``(element, oxidation state)`` (:data:`ICSD_OCCURRENCE_TABLE`)."""
     out: dict[tuple[str, int], int] = {}
-    for key, count in table.items():
-        match = re.fullmatch(r"([A-Z][a-z]?)(\d*)([+-])", str(key))
-        if match:
-            magnitude = int(match.group(2) or 1)
-            out[(match.group(1), magnitude if match.group(3) == "+" else -magnitude)] = int(count)
+    with open(ICSD_OCCURRENCE_TABLE, encoding="utf-8") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        for row in rows:
+            out[(row["element"], int(row["oxidation_state"]))] = int(row["count"])
     return out
 
 

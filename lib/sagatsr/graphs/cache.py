@@ -1,14 +1,17 @@
 """On-disk graph cache keyed by structure content hash and featurizer version.
 
-One SQLite file holds the graphs; a key combines the structure fingerprint and
-:func:`sagatsr.graphs.build.featurizer_key`, so a new featurizer version, new
-neighbour settings or an edited structure miss the cache and are rebuilt.
+One SQLite file holds the graphs; a key combines the structure fingerprint,
+:func:`sagatsr.graphs.build.featurizer_key` and the installed pymatgen version
+(neighbour lists and element data come from pymatgen), so a new featurizer
+version, new neighbour settings, another pymatgen or an edited structure miss
+the cache and are rebuilt.
 Writes happen in transactions: an interrupted run leaves no half-written entry.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import pickle
 import sqlite3
@@ -17,9 +20,12 @@ from pathlib import Path
 
 from sagatsr.graphs.build import GraphArrays
 
+#: The installed pymatgen, part of every cache key.
+PYMATGEN_VERSION = importlib.metadata.version("pymatgen")
+
 
 def cache_key(fingerprint: str, featurizer: str) -> str:
-    """Combine a structure fingerprint and a featurizer key into one cache key.
+    """Combine a structure fingerprint, a featurizer key and the pymatgen version into a key.
 
     Args:
         fingerprint: :func:`sagatsr.graphs.build.structure_fingerprint`.
@@ -28,7 +34,8 @@ def cache_key(fingerprint: str, featurizer: str) -> str:
     Returns:
         Hex SHA-256 digest.
     """
-    return hashlib.sha256(f"{featurizer}\n{fingerprint}".encode()).hexdigest()
+    text = f"{featurizer}\npymatgen-{PYMATGEN_VERSION}\n{fingerprint}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class GraphCache:

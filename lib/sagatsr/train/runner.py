@@ -191,6 +191,18 @@ def _stopped_early(checkpoint: Path) -> bool:
     )
 
 
+def _timer_elapsed(checkpoint: Path) -> float:
+    """Training seconds that Lightning's ``Timer`` saved in ``checkpoint`` (0 without one)."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    return float(
+        sum(
+            value.get("time_elapsed", {}).get("train", 0.0)
+            for key, value in state.get("callbacks", {}).items()
+            if key.startswith("Timer")
+        )
+    )
+
+
 def _check_checkpoint_layout(checkpoint: Path, model_config: ModelConfig) -> None:
     """Refuse to resume a checkpoint of model version 1.0 (a last-layer edge MLP).
 
@@ -337,11 +349,14 @@ def fit_model(
     if ckpt_path:
         _check_checkpoint_layout(last_path, model_config)
     # The wall-time budget covers the whole run: a resumed run gets what is left of it.
+    # Lightning's Timer restores the time it counted before (when the earlier call had
+    # a budget too), so it is given that time back on top of what is left.
     budget = train_config.max_time_minutes
-    remaining = None
+    remaining = timer_limit = None
     if budget:
         spent = training_seconds(folder) if ckpt_path else 0.0
         remaining = budget * 60.0 - spent
+        timer_limit = remaining + (_timer_elapsed(last_path) if ckpt_path else 0.0)
     trainer = pl.Trainer(
         max_epochs=train_config.epochs,
         accelerator=accelerator,
@@ -352,7 +367,7 @@ def fit_model(
         enable_model_summary=False,
         deterministic=deterministic,
         num_sanity_val_steps=0,
-        max_time=timedelta(seconds=max(remaining, 1.0)) if remaining is not None else None,
+        max_time=timedelta(seconds=max(timer_limit, 1.0)) if timer_limit is not None else None,
         default_root_dir=str(folder),
     )
     if ckpt_path:
