@@ -70,6 +70,7 @@ DEFAULT_RECIPES: tuple[StepRecipe, ...] = (
     BEFORE,
     StepRecipe("batch64", 64),
     StepRecipe("batch256", 256),
+    StepRecipe("batch256_compiled", 256, compile=True),
     StepRecipe("batch512", 512),
     StepRecipe("batch512_compiled", 512, compile=True),
 )
