@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 
+import torch
 from torch import Tensor, nn
+from torch.nn import functional
 from torch_geometric.utils import softmax
 
 
@@ -92,12 +94,23 @@ class GraphAttentionLayer(nn.Module):
         src, dst = edge_index[0], edge_index[1]
         n = x.shape[0]
         # index_select (backward: index_add_) rather than x[idx] (backward:
-        # index_put_ with accumulation, several times slower on CPU).
+        # index_put_ with accumulation, several times slower on CPU). Keys and
+        # values are computed apart (weight slices, not a chunked (E, 2H) tensor,
+        # whose backward concatenates the two gradients), each edge part added
+        # to the gathered node part inside the matrix product (addmm).
         q = self.query(x).index_select(0, dst).view(-1, self.heads, self.head_dim)  # (E, h, d)
-        kv = self.key_value_node(x).index_select(0, src) + self.key_value_edge(edge)
-        k, v = kv.chunk(2, dim=-1)
-        k = k.reshape(-1, self.heads, self.head_dim)
-        v = v.reshape(-1, self.heads, self.head_dim)
+        node_weight, node_bias = self.key_value_node.weight, self.key_value_node.bias
+        k, v = (
+            torch.addmm(
+                functional.linear(x, w_node, b_node).index_select(0, src), edge, w_edge.t()
+            ).view(-1, self.heads, self.head_dim)  # (E, h, d)
+            for w_node, b_node, w_edge in zip(
+                node_weight.chunk(2),
+                node_bias.chunk(2),
+                self.key_value_edge.weight.chunk(2),
+                strict=True,
+            )
+        )
         shell = edge_shell.clamp(0, self.max_shells - 1)
         # A gather from the (max_shells, heads) table: its backward is an index_add,
         # several times cheaper on CPU than nn.Embedding's dense backward.
@@ -112,6 +125,6 @@ class GraphAttentionLayer(nn.Module):
             return x, edge
         centre, neighbour = self.edge_node(x).chunk(2, dim=-1)
         hidden_edge = centre.index_select(0, dst) + neighbour.index_select(0, src)
-        update = self.edge_out(hidden_edge + self.edge_edge(edge))
+        update = self.edge_out(torch.addmm(hidden_edge, edge, self.edge_edge.weight.t()))
         edge = self.edge_norm(edge + self.dropout(update))
         return x, edge
