@@ -298,6 +298,25 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 1 if any(r.error for r in results) else 0
 
 
+def _cmd_benchmark_trials(args: argparse.Namespace) -> int:
+    from sagatsr.bench.trials import collect_trials
+
+    result = collect_trials(args.runs, out_path=args.out, command=args.command_line)
+    print(result["summary"])
+    return 0
+
+
+def _cmd_readme(args: argparse.Namespace) -> int:
+    from sagatsr.bench.readme import update_readme
+
+    current = update_readme(args.readme, args.metrics, check=args.check)
+    if args.check and not current:
+        print(f"{args.readme} disagrees with {args.metrics}: run `sagatsr readme`", file=sys.stderr)
+        return 1
+    print(f"{args.readme} {'was up to date' if current else 'updated'}")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from sagatsr.reports import build_reports
 
@@ -450,6 +469,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     throughput.add_argument("--out", default="reports/metrics/throughput.json", type=Path)
     throughput.set_defaults(handler=_cmd_benchmark_throughput, runs_network=True)
+
+    trials = benchmarks.add_parser(
+        "trials", help="training recipes compared on validation (finished run folders)"
+    )
+    trials.add_argument("runs", nargs="+", type=Path, help="run folders, the reference first")
+    trials.add_argument("--out", default="reports/metrics/recipe_trials.json", type=Path)
+    trials.set_defaults(handler=_cmd_benchmark_trials)
+
+    readme = commands.add_parser(
+        "readme", help="regenerate the README's result figures from reports/metrics"
+    )
+    readme.add_argument("--readme", default="README.md", type=Path)
+    readme.add_argument("--metrics", default="reports/metrics", type=Path)
+    readme.add_argument("--check", action="store_true", help="only compare; exit 1 on a mismatch")
+    readme.set_defaults(handler=_cmd_readme)
 
     report = commands.add_parser("report", help="render executed notebooks to HTML")
     report.add_argument("--notebooks", default="reports/nb", type=Path)

@@ -1,0 +1,346 @@
+"""The README's result figures, generated from ``reports/metrics`` (never typed by hand).
+
+The README marks each generated block with ``<!-- results:NAME -->`` and
+``<!-- /results:NAME -->``; :func:`render_readme` replaces every such block by
+the output of its renderer in :data:`SECTIONS`, which reads only the result
+files. ``sagatsr readme`` rewrites the README, ``sagatsr readme --check`` (and a
+test) fails when README and result files disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Metrics = dict[str, dict[str, Any]]
+
+_BLOCK = re.compile(r"(<!-- results:([a-z_]+) -->\n)(.*?)(<!-- /results:\2 -->)", re.DOTALL)
+
+
+def load_metrics(directory: str | os.PathLike[str]) -> Metrics:
+    """Every result file of a folder, by file stem (``throughput``, ``matbench_perovskites``...).
+
+    Raises:
+        ValueError: For a file that is not valid JSON (named).
+    """
+    out: Metrics = {}
+    for path in sorted(Path(directory).glob("*.json")):
+        try:
+            out[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}: not a valid result file ({error})") from error
+    return out
+
+
+def _source(result: dict[str, Any], name: str) -> str:
+    """One line naming the file, commit, hardware and date of a result."""
+    provenance = result.get("provenance", result)
+    hardware = provenance.get("hardware") or {}
+    cpu = f"{hardware.get('cpu', '?')}, {hardware.get('cpu_cores', '?')} cores"
+    gpu = f", GPU {hardware['gpu']}" if hardware.get("gpu") else ""
+    commit = str(provenance.get("commit", "?"))[:7]
+    date = str(provenance.get("date", "?"))[:10]
+    return f"<sub>`reports/metrics/{name}.json`: commit {commit}, {cpu}{gpu}, {date}.</sub>"
+
+
+def _missing(name: str) -> str:
+    return f"*Not measured yet (`reports/metrics/{name}.json` is absent).*"
+
+
+def _fmt(value: float, digits: int = 4) -> str:
+    return (
+        "n/a"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else (f"{value:.{digits}g}")
+    )
+
+
+def featurize_section(metrics: Metrics) -> str:
+    """Graph construction time for the Castelli set."""
+    result = metrics.get("featurize")
+    if not result:
+        return _missing("featurize")
+    return (
+        f"{result['n_graphs']:,} {result['dataset']} graphs in {result['graph_seconds']:.1f} s "
+        f"({result['structures_per_second']:.0f} structures/s, {result['workers']} workers).\n"
+        + _source(result, "featurize")
+    )
+
+
+def throughput_section(metrics: Metrics) -> str:
+    """Graphs per second of each step recipe and model size, with the speed-up over before."""
+    result = metrics.get("throughput")
+    if not result or "sizes" not in result:
+        return _missing("throughput")
+    lines = [
+        "| model | recipe | batch | compiled | graphs/s | vs before |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for size, entry in result["sizes"].items():
+        recipes = entry["devices"].get("cpu", {}).get("recipes", {})
+        for name, measured in recipes.items():
+            recipe = measured["recipe"]
+            lines.append(
+                f"| {size} ({entry['parameters']:,} parameters) | {name} | {recipe['batch_size']}"
+                f" | {'yes' if recipe['compile'] else 'no'} | {measured['graphs_per_second']:.0f}"
+                f" | {measured.get('speedup_over_before', float('nan')):.2f}x |"
+            )
+    lines.append(
+        f"\n{result['n_graphs_per_call']} graphs per timed pass, {result['torch_threads']} torch "
+        "threads, median of the timed passes. " + _source(result, "throughput")
+    )
+    return "\n".join(lines)
+
+
+def matbench_section(metrics: Metrics) -> str:
+    """Matbench perovskites: folds, mean, leaderboard position, ensemble uncertainty."""
+    result = metrics.get("matbench_perovskites")
+    if not result:
+        return _missing("matbench_perovskites")
+    folds = ", ".join(f"{f['test_mae']:.4f}" for f in result["folds"])
+    model = result["model_config"]
+    train = result["train_config"]
+    seeds = result.get("ensemble_seeds") or []
+    what = f"an ensemble of {len(seeds)} seeds per fold" if seeds else "one model per fold"
+    better = ", ".join(result.get("better_than", [])) or "none"
+    lines = [
+        f"Mean test MAE **{result['mean_mae']:.4f} +- {result['std_mae']:.4f} "
+        f"{result['unit']}** over {len(result['folds'])} fold(s) (folds: {folds}); mean "
+        f"validation MAE {result['mean_val_mae']:.4f}. {what.capitalize()}, model hidden "
+        f"{model['hidden']}, {model['layers']} layers, {model['heads']} heads, edge dimension "
+        f"{model['edge_dim']}, dropout {model['dropout']}; {train['epochs']} epochs, batch "
+        f"{train['batch_size']}, learning rate {train['lr']}, weight decay "
+        f"{train['weight_decay']}, EMA {train['ema_decay']}"
+        + (", compiled" if train.get("compile") else "")
+        + f". Published entries it is below: {better}.",
+    ]
+    cpu = result.get("train_cpu_seconds")
+    if cpu:
+        lines.append(
+            f"Training CPU time: {cpu / 3600:.1f} core-hours for the 5 folds "
+            f"({cpu / 3600 / max(1, len(result['folds'])):.1f} per fold), wall time of training "
+            f"{result.get('train_seconds', 0) / 3600:.1f} h summed over runs."
+        )
+    summary = result.get("uncertainty_test_mean_over_folds")
+    if summary:
+        coverage = summary["coverage"]
+        lines.append(
+            f"Uncertainty (ensemble spread calibrated on each fold's validation slice): "
+            f"observed coverage of the 68 % / 95 % intervals on the test folds "
+            f"{coverage['0.68']:.3f} / {coverage['0.95']:.3f}; MAE of the most uncertain "
+            f"decile {summary['mae_most_uncertain_decile']:.4f} against "
+            f"{summary['mae_other_deciles']:.4f} for the rest."
+        )
+        sizes = result.get("by_ensemble_size") or []
+        if sizes:
+            lines.append(
+                "Mean test MAE by ensemble size: "
+                + ", ".join(f"k={s['members']} {s['mean_test_mae']:.4f}" for s in sizes)
+                + "."
+            )
+    lines.append(_source(result, "matbench_perovskites"))
+    return "\n".join(lines)
+
+
+def _suite_table(result: dict[str, Any]) -> str:
+    lines = [
+        "| run | data | target | embedding | test MAE | R2 |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for run in result.get("runs", []):
+        lines.append(
+            f"| {run['name']} | {run['dataset']}/{run['subset']} ({run['split']}) | "
+            f"{run['target']} | {run['embedding']} | {run['test_mae']:.4g} {run['unit']} | "
+            f"{run['test_r2']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def subsets_section(metrics: Metrics) -> str:
+    """Accuracy on the OQMD subsets and Castelli band gap."""
+    result = metrics.get("subsets")
+    if not result:
+        return _missing("subsets")
+    return _suite_table(result) + "\n\n" + _source(result, "subsets")
+
+
+def ablation_section(metrics: Metrics) -> str:
+    """The embedding ablation (SAE / FCN / one-hot)."""
+    result = metrics.get("embedding_ablation")
+    if not result:
+        return _missing("embedding_ablation")
+    return _suite_table(result) + "\n\n" + _source(result, "embedding_ablation")
+
+
+def ic_stability_section(metrics: Metrics) -> str:
+    """IC ranking stability across the Matbench fold models."""
+    result = metrics.get("ic_stability_folds")
+    if not result:
+        return _missing("ic_stability_folds")
+    return (
+        f"Across {len(result['runs'])} runs: mean Spearman {result['mean_spearman']:.2f} "
+        f"(min {result['min_spearman']:.2f}), top-{result['k']} overlap "
+        f"{result['mean_top_k_overlap']:.2f} (min {result['min_top_k_overlap']:.2f}).\n"
+        + _source(result, "ic_stability_folds")
+    )
+
+
+def sr_speedup_section(metrics: Metrics) -> str:
+    """Conventional SR against SA-GAT-SR, same engine and settings."""
+    result = metrics.get("sr_speedup")
+    if not result:
+        return _missing("sr_speedup")
+    lines = [
+        "| run | speed-up | conventional: inputs, s, test MAE | SA-GAT-SR: inputs, s, test MAE |",
+        "| --- | --- | --- | --- |",
+    ]
+    for run in result["runs"]:
+        conv, ours = run["conventional"], run["sa_gat_sr"]
+        lines.append(
+            f"| {run['run']} | {run['speedup']:.0f}x | {conv['n_inputs']}, "
+            f"{conv['sr_seconds']:.2f}, {_fmt(conv['test_mae'])} {run['unit']} | "
+            f"{ours['n_inputs']}, {ours['sr_seconds']:.3f}, {_fmt(ours['test_mae'])} "
+            f"{run['unit']} |"
+        )
+    return "\n".join(lines) + "\n\n" + _source(result, "sr_speedup")
+
+
+def scaling_section(metrics: Metrics) -> str:
+    """Log-log slopes of inference time and memory against atoms."""
+    result = metrics.get("scaling")
+    if not result:
+        return _missing("scaling")
+    slopes = result["slopes"]
+    parts = []
+    for device, label in (
+        ("cpu", "default allocator"),
+        ("cpu_retained_memory", "freed memory retained"),
+    ):
+        if device in slopes:
+            large = slopes[device]["large_n"]
+            parts.append(
+                f"{label}: inference time {large['inference_s']:.2f}, with graph construction "
+                f"{large['total_s']:.2f}, inference memory {large['inference_peak_bytes']:.2f}"
+            )
+    return (
+        f"Log-log slopes for n >= {result['fit_min_atoms']} atoms ({result['structure']}): "
+        + "; ".join(parts)
+        + ".\n"
+        + _source(result, "scaling")
+    )
+
+
+def sisso_section(metrics: Metrics) -> str:
+    """Our SISSO against TorchSISSO."""
+    result = metrics.get("sisso_engine")
+    if not result:
+        return _missing("sisso_engine")
+    data = result["dataset"]
+    return (
+        f"Same best descriptors at every dimension: {result['descriptors_agree']}; "
+        f"{result['ours']['wall_s']:.2f} s against {result['torchsisso']['wall_s']:.1f} s "
+        f"({result['speedup']:.0f}x) on {data['n_samples']} rows x {data['n_features']} "
+        f"features, dimension {result['settings']['max_dim']}.\n" + _source(result, "sisso_engine")
+    )
+
+
+def pipeline_section(metrics: Metrics) -> str:
+    """Test MAE of the quick-profile pipeline runs (``train_*.json``)."""
+    runs = {name: result for name, result in metrics.items() if name.startswith("train_")}
+    if not runs:
+        return _missing("train_*")
+    lines = ["| run | test MAE | R2 | epochs |", "| --- | --- | --- | --- |"]
+    for name, result in runs.items():
+        test = result["metrics"]["test"]
+        lines.append(
+            f"| {name.removeprefix('train_')} | {test['mae']:.4g} {result['unit']} | "
+            f"{test['r2']:.3f} | {result['epochs_run']} |"
+        )
+    first = next(iter(runs))
+    return "\n".join(lines) + "\n\n" + _source(runs[first], first)
+
+
+def trials_section(metrics: Metrics) -> str:
+    """Recipes compared on a validation slice (no test figures)."""
+    result = metrics.get("recipe_trials")
+    if not result:
+        return _missing("recipe_trials")
+    unit = result["unit"]
+    lines = [
+        "| run | batch | lr | epochs | compiled | threads | best val MAE | training time | "
+        "reaches the reference's val MAE |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for trial in result["trials"]:
+        train, reach = trial["train"], trial["reaches_reference"]
+        when = (
+            f"epoch {reach['epoch']}, {reach['seconds'] / 60:.1f} min"
+            if reach["epoch"] is not None
+            else "never"
+        )
+        lines.append(
+            f"| {trial['run']} | {train['batch_size']} | {train['lr']} | {trial['epochs_run']} | "
+            f"{'yes' if train.get('compile') else 'no'} | {trial['torch_threads'] or '?'} | "
+            f"{trial['best_val_mae']:.4f} {unit} (epoch {trial['best_epoch']}) | "
+            f"{trial['train_seconds'] / 60:.1f} min | {when} |"
+        )
+    return (
+        f"{result['dataset']}/{result['subset']} {result['split']} {result['target']}; "
+        f"reference recipe: {result['reference']}.\n\n"
+        + "\n".join(lines)
+        + "\n\n"
+        + _source(result, "recipe_trials")
+    )
+
+
+#: Renderer of each README block, by block name.
+SECTIONS: dict[str, Callable[[Metrics], str]] = {
+    "featurize": featurize_section,
+    "throughput": throughput_section,
+    "matbench": matbench_section,
+    "recipe_trials": trials_section,
+    "subsets": subsets_section,
+    "embedding_ablation": ablation_section,
+    "ic_stability": ic_stability_section,
+    "sr_speedup": sr_speedup_section,
+    "scaling": scaling_section,
+    "sisso_engine": sisso_section,
+    "pipeline": pipeline_section,
+}
+
+
+def render_readme(text: str, metrics: Metrics) -> str:
+    """``text`` with every results block regenerated.
+
+    Raises:
+        KeyError: For a block name without a renderer.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(2)
+        if name not in SECTIONS:
+            raise KeyError(f"README block {name!r} has no renderer (known: {sorted(SECTIONS)})")
+        return f"{match.group(1)}{SECTIONS[name](metrics).rstrip()}\n{match.group(4)}"
+
+    return _BLOCK.sub(replace, text)
+
+
+def update_readme(
+    readme: str | os.PathLike[str], metrics_dir: str | os.PathLike[str], *, check: bool = False
+) -> bool:
+    """Regenerate the README's results blocks (or only compare, with ``check``).
+
+    Returns:
+        Whether the README was already up to date.
+    """
+    path = Path(readme)
+    text = path.read_text(encoding="utf-8")
+    rendered = render_readme(text, load_metrics(metrics_dir))
+    if rendered != text and not check:
+        path.write_text(rendered, encoding="utf-8")
+    return rendered == text

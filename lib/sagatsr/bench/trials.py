@@ -1,0 +1,104 @@
+"""Training recipes compared on their validation slice: a result file of finished runs.
+
+Recipes are chosen on validation data only. This collects, for finished run
+folders, their settings, best validation MAE, training time, and the time each
+needed to first reach the reference run's best validation MAE (time to
+accuracy). Test metrics are deliberately left out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sagatsr.io_utils import write_json
+from sagatsr.provenance import run_info
+from sagatsr.train.run import Run
+from sagatsr.train.runner import read_history
+
+#: Settings that tell recipes apart.
+MODEL_KEYS = ("embedding", "hidden", "layers", "heads", "edge_dim", "dropout", "sae_score")
+TRAIN_KEYS = ("epochs", "batch_size", "lr", "weight_decay", "ema_decay", "loss", "compile")
+
+
+def _time_to(history: Any, threshold: float) -> dict[str, Any]:
+    reached = history[history["val_mae"] <= threshold]
+    if reached.empty:
+        return {"epoch": None, "seconds": None, "cpu_seconds": None}
+    row = reached.iloc[0]
+    cpu = row.get("cpu_seconds")
+    return {
+        "epoch": int(row["epoch"]),
+        "seconds": float(row["seconds"]),
+        "cpu_seconds": None if cpu is None or cpu != cpu else float(cpu),
+    }
+
+
+def collect_trials(
+    run_dirs: Sequence[str | os.PathLike[str]],
+    *,
+    out_path: str | os.PathLike[str] | None = None,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Summarize finished runs as recipe trials; the first run is the reference.
+
+    Args:
+        run_dirs: Finished run folders (same dataset, split and target), the
+            reference recipe first.
+        out_path: Write the result JSON here.
+        command: Command recorded in the result.
+
+    Returns:
+        Per run: settings, best validation MAE and epoch, training wall and CPU
+        time, threads, and the time to reach the reference's best validation MAE.
+
+    Raises:
+        ValueError: With no runs, or runs of different datasets, splits or targets.
+    """
+    if not run_dirs:
+        raise ValueError("need at least one run folder")
+    metrics = [Run(folder).metrics() for folder in run_dirs]
+    task = {(m["dataset"], m["subset"], m["split"], m["target"]) for m in metrics}
+    if len(task) > 1:
+        raise ValueError(f"the runs are of different tasks: {sorted(task)}")
+    reference = metrics[0]["best_val_mae"]
+    trials = []
+    for folder, m in zip(run_dirs, metrics, strict=True):
+        history = read_history(folder)
+        trials.append(
+            {
+                "run": "/".join(Path(folder).parts[-2:]),
+                "model": {k: m["model_config"].get(k) for k in MODEL_KEYS},
+                "train": {k: m["train_config"].get(k) for k in TRAIN_KEYS},
+                "best_val_mae": m["best_val_mae"],
+                "best_epoch": m["best_epoch"],
+                "epochs_run": m["epochs_run"],
+                "train_seconds": m["train_seconds"],
+                "train_cpu_seconds": m.get("train_cpu_seconds"),
+                "torch_threads": m.get("torch_threads"),
+                "reaches_reference": _time_to(history, reference),
+                "commit": m.get("commit"),
+            }
+        )
+    dataset, subset, split, target = task.pop()
+    best = min(trials, key=lambda t: t["best_val_mae"])
+    result = {
+        "summary": (
+            f"{len(trials)} recipe trial(s) on {dataset}/{subset} {split} {target}: best "
+            f"validation MAE {best['best_val_mae']:.4g} {metrics[0]['unit']} ({best['run']}); "
+            f"reference {reference:.4g} ({trials[0]['run']})"
+        ),
+        "dataset": dataset,
+        "subset": subset,
+        "split": split,
+        "target": target,
+        "unit": metrics[0]["unit"],
+        "reference": trials[0]["run"],
+        "trials": trials,
+        **run_info(command),
+    }
+    if out_path:
+        write_json(Path(out_path), result)
+    return result

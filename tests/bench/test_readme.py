@@ -1,0 +1,46 @@
+"""README figures come from reports/metrics: generated blocks, checked against the files."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sagatsr.bench.readme import SECTIONS, load_metrics, render_readme, update_readme
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_readme_agrees_with_the_result_files() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    rendered = render_readme(text, load_metrics(ROOT / "reports" / "metrics"))
+    assert rendered == text, "README figures differ from reports/metrics: run `sagatsr readme`"
+
+
+def test_every_renderer_has_a_block_in_the_readme() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in SECTIONS:
+        assert f"<!-- results:{name} -->" in text, name
+
+
+def test_blocks_are_regenerated_and_missing_files_say_so(tmp_path) -> None:
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "intro\n<!-- results:featurize -->\nold 99 s\n<!-- /results:featurize -->\nend\n"
+    )
+    assert update_readme(readme, metrics, check=True) is False
+    assert update_readme(readme, metrics) is False
+    assert "Not measured yet" in readme.read_text() and "99 s" not in readme.read_text()
+    assert update_readme(readme, metrics, check=True) is True
+    result = json.loads((ROOT / "reports/metrics/featurize.json").read_text())
+    (metrics / "featurize.json").write_text(json.dumps(result))
+    update_readme(readme, metrics)
+    text = readme.read_text()
+    assert f"{result['graph_seconds']:.1f} s" in text and text.endswith("end\n")
+    assert str(result["commit"])[:7] in text
+
+
+def test_an_unknown_block_is_an_error() -> None:
+    with pytest.raises(KeyError, match="nope"):
+        render_readme("<!-- results:nope -->\n<!-- /results:nope -->", {})
