@@ -80,11 +80,15 @@ def test_02_train_gat(tmp_path) -> None:
             "epochs": 2,
             "batch_size": 8,
             "loss": "mse",
+            "warmup_fraction": 0.2,  # not in the parameters cell: any recipe option reaches it
         },
     )
     assert (tmp_path / "run" / "model" / "state.pt").is_file()
     assert "test MAE" in (tmp_path / "train.json").read_text()
-    assert json.loads((tmp_path / "train.json").read_text())["train_config"]["loss"] == "mse"
+    recorded = json.loads((tmp_path / "train.json").read_text())
+    assert recorded["train_config"]["loss"] == "mse"
+    assert recorded["train_config"]["warmup_fraction"] == 0.2
+    assert recorded["model_config"]["hidden"] == 16
     assert images(book) >= 2
 
 
@@ -133,7 +137,7 @@ def test_03_attention_analysis(trained_runs, tmp_path) -> None:
             "stability_split": "matbench_fold0",
             "stability_target": "e_form",
             "stability_seeds": 2,
-            "stability_epochs": 1,
+            "epochs": 1,
             "stability_out": str(tmp_path / "stability"),
             "hidden": 16,
             "heads": 2,

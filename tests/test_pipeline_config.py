@@ -132,3 +132,20 @@ def test_every_run_names_a_valid_loss_and_band_gaps_train_with_mse() -> None:
             # Band gaps are zero for every metal: L1 would learn to predict zero.
             assert (run["loss"] == "mse") == ("gap" in run["target"]), (profile, name)
         assert params["analyze"]["stability"]["loss"] in LOSS_MONITORS
+
+
+def test_every_recipe_parameter_reaches_the_training_notebook() -> None:
+    from sagatsr.train.recipe import RECIPE_OPTIONS, build_configs
+
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    train_cmd = pipeline["stages"]["train"]["do"]["cmd"]
+    for profile in available_profiles(ROOT / "profiles"):
+        recipe = yaml.safe_load((ROOT / "profiles" / f"{profile}.yaml").read_text())["train"]
+        recipe = recipe["recipe"]
+        assert set(recipe) <= set(RECIPE_OPTIONS), profile
+        build_configs(**recipe)  # valid values
+        for name in recipe:
+            assert f"-p {name} ${{train.recipe.{name}}}" in train_cmd, (profile, name)
+    book = nbformat.read(ROOT / "notebooks" / "02_train_gat.ipynb", as_version=4)
+    code = "".join(cell.source for cell in book.cells if cell.cell_type == "code")
+    assert "build_configs(**recipe_parameters(globals()))" in code

@@ -91,83 +91,79 @@ def _cmd_benchmark_featurize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model_settings(args: argparse.Namespace) -> dict:
-    names = ("embedding", "hidden", "heads", "layers", "edge_dim", "dropout")
-    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+#: Help of the recipe options that need more than their name.
+_OPTION_HELP = {
+    "size": "named model size (medium, paper); explicit model options override it",
+    "patience": "epochs without a better validation metric before stopping (0: never)",
+    "accelerator": "auto, cpu or gpu",
+    "devices": "auto or a number (>1: DDP)",
+    "max_time_minutes": "minutes of training per run, resumes included (0: none)",
+    "loss": "l1 (paper) or mse (for targets that are zero for most structures, e.g. band gaps)",
+    "ema_decay": "exponential moving average of the weights, decay per step (0: off)",
+    "compile": "compile the training step with torch.compile (about a minute at the start)",
+    "threads": "torch threads per training process (0: OMP_NUM_THREADS if set, else the "
+    "available cores divided among the processes); 1 for each of two trainings side by side",
+}
+_OPTION_CHOICES = {
+    "size": ["medium", "paper"],
+    "embedding": ["sae", "fcn", "onehot"],
+    "sae_score": ["tanh", "linear"],
+    "readout_combine": ["concat", "sum"],
+    "loss": ["l1", "mse"],
+}
 
 
-def _train_config(args: argparse.Namespace) -> object:
-    from sagatsr.train.config import TrainConfig
+def _recipe(args: argparse.Namespace) -> tuple[dict, object]:
+    """Model overrides and TrainConfig from the recipe options (sagatsr.train.recipe)."""
+    from sagatsr.train.recipe import RECIPE_OPTIONS, build_configs
 
-    devices = args.devices if args.devices in ("auto", None) else int(args.devices)
-    return TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        patience=args.patience,
-        seed=args.seed,
-        accelerator=args.accelerator,
-        devices=devices,
-        progress_bar=not args.quiet,
-        max_time_minutes=args.max_time,
-        loss=args.loss,
-        ema_decay=args.ema_decay,
-        compile=args.compile,
-        threads=args.threads,
-    )
+    params = {name: getattr(args, name, None) for name in RECIPE_OPTIONS}
+    if params["devices"] not in (None, "auto"):
+        params["devices"] = int(params["devices"])
+    if args.quiet:
+        params["progress_bar"] = False
+    return build_configs(**params)
 
 
 def _add_training_options(parser: argparse.ArgumentParser) -> None:
-    model = parser.add_argument_group("model (defaults: sagatsr.model.ModelConfig)")
-    model.add_argument("--embedding", choices=["sae", "fcn", "onehot"], default=None)
-    model.add_argument("--hidden", type=int, default=None)
-    model.add_argument("--heads", type=int, default=None)
-    model.add_argument("--layers", type=int, default=None)
-    model.add_argument("--edge-dim", type=int, default=None)
-    model.add_argument("--dropout", type=float, default=None)
-    train = parser.add_argument_group("training")
-    train.add_argument("--epochs", type=int, default=200)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--weight-decay", type=float, default=3e-5)
-    train.add_argument("--patience", type=int, default=30, help="0 disables early stopping")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--accelerator", default="auto", help="auto, cpu or gpu")
-    train.add_argument("--devices", default="auto", help="auto or a number (>1: DDP)")
-    train.add_argument(
-        "--max-time",
-        type=float,
-        default=0.0,
-        help="minutes of training per run, resumes included (0: none)",
-    )
-    train.add_argument(
-        "--loss",
-        choices=["l1", "mse"],
-        default="l1",
-        help="l1 (paper) or mse (for targets that are zero for most structures, e.g. band gaps)",
-    )
-    train.add_argument(
-        "--ema-decay",
-        type=float,
-        default=0.0,
-        help="exponential moving average of the weights, decay per step (0: off; e.g. 0.999)",
-    )
-    train.add_argument(
-        "--compile",
-        action="store_true",
-        help="compile the training step with torch.compile (about a minute at the start; "
-        "faster steps)",
-    )
-    train.add_argument(
-        "--threads",
-        type=int,
-        default=0,
-        help="torch threads per training process (0: OMP_NUM_THREADS if set, else the "
-        "available cores divided among the processes); use 1 for each of two trainings "
-        "side by side on two cores",
-    )
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    """Add one option per recipe parameter (sagatsr.train.recipe).
+
+    Defaults: the best measured CPU recipe where it sets the parameter, else the
+    library's (ModelConfig / TrainConfig).
+    """
+    from sagatsr.train.recipe import CPU_RECIPE, MODEL_OPTIONS, RECIPE_OPTIONS, option_types
+
+    types = option_types()
+    groups = {
+        "model": parser.add_argument_group("model (sagatsr.model.ModelConfig)"),
+        "train": parser.add_argument_group("training (sagatsr.train.config.TrainConfig)"),
+    }
+    for name in RECIPE_OPTIONS:
+        group = groups["model" if name == "size" or name in MODEL_OPTIONS else "train"]
+        flags = [f"--{name.replace('_', '-')}"]
+        if name == "max_time_minutes":
+            flags.append("--max-time")
+        default = CPU_RECIPE.get(name)
+        shown = f"default: {default}" if default is not None else "default: the library's"
+        text = f"{_OPTION_HELP.get(name, name.replace('_', ' '))} ({shown})"
+        if types[name] is bool:
+            group.add_argument(
+                *flags,
+                dest=name,
+                action=argparse.BooleanOptionalAction,
+                default=default,
+                help=text,
+            )
+        else:
+            group.add_argument(
+                *flags,
+                dest=name,
+                type=types[name],
+                choices=_OPTION_CHOICES.get(name),
+                default=default,
+                help=text,
+            )
+    groups["train"].add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -180,8 +176,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         split=args.split,
         out_root=args.out,
         targets=targets,
-        model_settings=_model_settings(args),
-        train_config=_train_config(args),
+        **dict(zip(("model_settings", "train_config"), _recipe(args), strict=True)),
         command=args.command_line,
     )
     for metrics in results.values():
@@ -197,8 +192,7 @@ def _cmd_benchmark_matbench(args: argparse.Namespace) -> int:
         args.prepared,
         args.runs,
         folds=args.folds,
-        model_settings=_model_settings(args),
-        train_config=_train_config(args),
+        **dict(zip(("model_settings", "train_config"), _recipe(args), strict=True)),
         seeds=tuple(args.seeds),
         out_path=args.out or Path("reports/metrics") / SUITE_FILES["matbench"],
         command=args.command_line,
@@ -237,8 +231,7 @@ def _cmd_benchmark_suite(args: argparse.Namespace) -> int:
         runs,
         prepared_root=args.prepared_root,
         runs_root=args.runs / args.suite,
-        model_settings=_model_settings(args),
-        train_config=_train_config(args),
+        **dict(zip(("model_settings", "train_config"), _recipe(args), strict=True)),
         out_path=args.out or Path("reports/metrics") / SUITE_FILES[args.suite],
         command=args.command_line,
     )

@@ -11,13 +11,34 @@ Public API::
     model.set_target_stats(mean, std)            # so predict() is in physical units
     save_model(model, "models/run1")
     model = load_model("models/run1", expected_catalog_version="...")
+
+The names are imported on first use, so that ``sagatsr.model.config`` (plain
+dataclasses) loads without torch, e.g. for the command line's help.
 """
 
-from sagatsr.model.config import ModelConfig
-from sagatsr.model.network import SAGAT
-from sagatsr.model.normalization import FeatureScaler, fit_scalers
-from sagatsr.model.persistence import MODEL_VERSION, load_model, read_model_config, save_model
-from sagatsr.model.sae import SelfAdaptableEncoding
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sagatsr.model.config import ModelConfig
+    from sagatsr.model.network import SAGAT
+    from sagatsr.model.normalization import FeatureScaler, fit_scalers
+    from sagatsr.model.persistence import MODEL_VERSION, load_model, read_model_config, save_model
+    from sagatsr.model.sae import SelfAdaptableEncoding
+
+_EXPORTS = {
+    "MODEL_VERSION": "sagatsr.model.persistence",
+    "SAGAT": "sagatsr.model.network",
+    "FeatureScaler": "sagatsr.model.normalization",
+    "ModelConfig": "sagatsr.model.config",
+    "SelfAdaptableEncoding": "sagatsr.model.sae",
+    "fit_scalers": "sagatsr.model.normalization",
+    "load_model": "sagatsr.model.persistence",
+    "read_model_config": "sagatsr.model.persistence",
+    "save_model": "sagatsr.model.persistence",
+}
 
 __all__ = [
     "MODEL_VERSION",
@@ -30,3 +51,9 @@ __all__ = [
     "read_model_config",
     "save_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sagatsr.model' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
