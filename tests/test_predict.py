@@ -77,3 +77,45 @@ def test_cli_text_and_json(model_dir, files, capsys) -> None:
     payload = json.loads(capsys.readouterr().out)
     assert [bool(p["error"]) for p in payload] == [False, True]
     assert payload[0]["value"] is not None and payload[1]["value"] is None
+
+
+def test_folders_globs_and_truncated_files(model_dir, files, tmp_path) -> None:
+    good = files[0]
+    truncated = tmp_path / "truncated.cif"
+    truncated.write_text(good.read_text()[: len(good.read_text()) // 2])
+    no_cifs = tmp_path / "empty_folder"
+    no_cifs.mkdir()
+    folder = predict_files(model_dir, [tmp_path], top_k=1)
+    assert [r.path for r in folder] == sorted(str(p) for p in tmp_path.glob("*.cif"))
+    pattern = predict_files(model_dir, [str(tmp_path / "s*.cif"), str(tmp_path / "zz*.cif")])
+    assert [r.path for r in pattern[:1]] == [str(good)] and pattern[0].error == ""
+    assert "matches no file" in pattern[1].error
+    by_path = {r.path: r for r in folder}
+    assert "truncated or unparsable" in by_path[str(truncated)].error
+    assert "folder with no .cif files" in predict_files(model_dir, [no_cifs])[0].error
+
+
+def test_batched_predictions_equal_one_at_a_time(model_dir, files) -> None:
+    good, halide = files[:2]
+    together = predict_files(model_dir, [good, halide, good], batch_size=2)
+    alone = [predict_files(model_dir, [path])[0] for path in (good, halide)]
+    assert together[0].value == pytest.approx(alone[0].value, rel=1e-6)
+    assert together[1].value == pytest.approx(alone[1].value, rel=1e-6)
+    assert together[2].value == pytest.approx(together[0].value, rel=1e-6)
+    names = [[f["name"] for f in r.top_features] for r in (together[1], alone[1])]
+    assert names[0] == names[1]
+
+
+def test_a_saved_model_predicts_structures_with_its_own_graph_settings(model_dir, files) -> None:
+    from pymatgen.core import Structure
+
+    from sagatsr.model import load_model, read_model_config
+
+    config, _ = read_model_config(model_dir)
+    assert config.neighbors.max_neighbors == 12 and config.neighbors.cutoff == config.cutoff
+    model = load_model(model_dir)
+    structures = [Structure.from_file(files[0]), Structure.from_file(files[1])]
+    values = model.predict_structures(structures)
+    assert values.shape == (2, 1)
+    expected = [r.value for r in predict_files(model_dir, files[:2])]
+    assert values[:, 0].tolist() == pytest.approx(expected, rel=1e-6)

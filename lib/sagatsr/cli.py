@@ -283,7 +283,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     from sagatsr.predict import format_predictions, predict_files, predictions_as_json
 
-    results = predict_files(args.model, args.cifs, top_k=args.top)
+    results = predict_files(
+        args.model, args.cifs, top_k=args.top, workers=args.workers, batch_size=args.batch_size
+    )
     if args.json:
         print(json.dumps(predictions_as_json(results), indent=2))
     else:
@@ -374,8 +376,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=_cmd_train, runs_network=True)
 
     predict = commands.add_parser("predict", help="predict CIF files with a saved model")
-    predict.add_argument("model", type=Path, help="model folder (<run>/model)")
-    predict.add_argument("cifs", nargs="+", help="CIF files")
+    predict.add_argument(
+        "model", type=Path, help="a run folder, a model folder (<run>/model) or an ensemble folder"
+    )
+    predict.add_argument(
+        "cifs", nargs="+", help="CIF files, folders of .cif files or glob patterns ('dir/*.cif')"
+    )
+    predict.add_argument(
+        "--workers", type=int, default=2, help="processes that parse files and build graphs"
+    )
+    predict.add_argument("--batch-size", type=int, default=256, help="structures per forward pass")
     predict.add_argument("--top", type=int, default=5, help="top importance coefficients shown")
     predict.add_argument("--json", action="store_true", help="machine-readable output")
     predict.set_defaults(handler=_cmd_predict, runs_network=True)

@@ -3,31 +3,39 @@
 The model is a saved model folder, a run folder (its best model) or an
 ensemble folder (:mod:`sagatsr.train.ensemble`); an ensemble's prediction is
 its members' mean, with the calibrated half-width of the 68 % interval as the
-uncertainty, and its importance coefficients are the members' mean. Each file
-is handled on its own: a file that cannot be read, parsed or featurized gets an
-error entry and the others are still predicted.
+uncertainty, and its importance coefficients are the members' mean.
+
+Inputs are files, folders (their ``*.cif`` files) or glob patterns. Files are
+parsed and their graphs built by a pool of worker processes (the same graph
+builder as ``sagatsr prepare``), then the network runs in batches. Each file is
+handled on its own: a file that cannot be read, parsed or featurized gets an
+error entry naming the reason, and the others are still predicted.
 """
 
 from __future__ import annotations
 
+import glob
+import multiprocessing
 import os
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from sagatsr.features import GLOBAL_FEATURES
-from sagatsr.graphs.build import build_graph_arrays, featurizer_key, to_data
-from sagatsr.graphs.neighbors import NeighborConfig
+from sagatsr.graphs.batch_build import build_graphs
+from sagatsr.graphs.build import featurizer_key, to_data
 from sagatsr.model import load_model, read_model_config
+from sagatsr.model.structures import predict_graphs_with_ic
 from sagatsr.train.ensemble import LoadedEnsemble, ensemble_members, is_ensemble
 from sagatsr.train.run import Run
 
 _SPECS = {spec.name: spec for spec in GLOBAL_FEATURES}
+_GLOB_CHARACTERS = set("*?[")
 
 
 @dataclass
@@ -57,20 +65,78 @@ class Prediction:
     error: str = ""
 
 
-def _load_structure(path: Path) -> Any:
+def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, str]]:
+    """Files to predict from files, folders and glob patterns, in order.
+
+    Args:
+        inputs: Paths of CIF files, folders (every ``*.cif`` inside, sorted) or
+            glob patterns (every match, sorted).
+
+    Returns:
+        ``(path, error)`` pairs: ``error`` is ``""`` for a file to read, else why
+        the input yields no file (a folder without CIF files, a pattern that
+        matches nothing, a missing path).
+    """
+    out: list[tuple[str, str]] = []
+    for raw in inputs:
+        text = str(raw)
+        path = Path(text)
+        if path.is_dir():
+            files = sorted(str(p) for p in path.glob("*.cif") if p.is_file())
+            out.extend((f, "") for f in files)
+            if not files:
+                out.append((text, "is a folder with no .cif files"))
+        elif path.exists():
+            out.append((text, ""))
+        elif _GLOB_CHARACTERS & set(text):
+            matches = sorted(m for m in glob.glob(text) if Path(m).is_file())
+            out.extend((m, "") for m in matches)
+            if not matches:
+                out.append((text, "the pattern matches no file"))
+        else:
+            out.append((text, "no such file"))
+    return out
+
+
+def _parse_cif(path: str) -> tuple[Any, str]:
+    """``(structure, "")`` or ``(None, reason)`` for one CIF file."""
     from pymatgen.core import Structure
 
-    if not path.is_file():
-        raise FileNotFoundError("no such file")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        return None, f"cannot read the file ({error.strerror or error})"
     if not text.strip():
-        raise ValueError("empty file")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        structure = Structure.from_str(text, fmt="cif")
+        return None, "empty file"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            structure = Structure.from_str(text, fmt="cif")
+    except Exception as error:  # pymatgen raises anything from ValueError to ZeroDivisionError
+        return None, f"truncated or unparsable CIF ({type(error).__name__}: {error})"
+    if len(structure) == 0:
+        return None, "the CIF holds no atoms"
     if not structure.is_ordered:
-        raise ValueError("disordered structure (partial occupancies) is not supported")
-    return structure
+        return None, "disordered structure (partial occupancies) is not supported"
+    return structure, ""
+
+
+def _parse_chunk(paths: list[str]) -> list[tuple[Any, str]]:
+    return [_parse_cif(path) for path in paths]
+
+
+def parse_files(paths: Sequence[str], *, workers: int = 1) -> list[tuple[Any, str]]:
+    """Parse CIF files, in worker processes when ``workers > 1``.
+
+    Returns:
+        ``(structure, "")`` or ``(None, reason)`` per path, in order.
+    """
+    if workers <= 1 or len(paths) < 64:
+        return _parse_chunk(list(paths))
+    size = max(16, len(paths) // (4 * workers))
+    chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return [entry for chunk in pool.map(_parse_chunk, chunks) for entry in chunk]
 
 
 class _Predictor:
@@ -79,12 +145,13 @@ class _Predictor:
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         path = Path(folder)
         ensemble = is_ensemble(path)
-        model_dir = Run(path).model_dir if Run(path).has_model() else path
         if ensemble:
-            metadata = ensemble_members(path)[0].metadata()
+            model_dir = ensemble_members(path)[0].model_dir
         else:
-            metadata = read_model_config(model_dir)[1].get("metadata", {})
-        self.neighbors = NeighborConfig(**metadata.get("neighbors", {}))
+            model_dir = Run(path).model_dir if Run(path).has_model() else path
+        config, stored = read_model_config(model_dir)
+        metadata = stored.get("metadata", {})
+        self.neighbors = config.neighbors
         expected = featurizer_key(self.neighbors)
         self.ensemble = LoadedEnsemble.load(path, expected) if ensemble else None
         self.models = (
@@ -94,66 +161,82 @@ class _Predictor:
         )
         self.target = str(metadata.get("target", "target"))
         self.unit = str(metadata.get("unit", ""))
-        self.names = self.models[0].config.global_feature_names
+        self.names = config.global_feature_names
 
-    @torch.no_grad()
-    def __call__(self, data: Any) -> tuple[float, float | None, np.ndarray | None]:
-        """Value, uncertainty (ensembles) and mean global ICs ``(F,)`` of one graph."""
-        if self.ensemble is not None:
-            mean, _, half_width = self.ensemble.predict(data)
-            value, uncertainty = float(mean[0]), float(half_width[0])
-        else:
-            value, uncertainty = float(self.models[0].predict(data).reshape(-1)[0]), None
-        ics = [model(data, return_ic=True)[1]["global_ic"] for model in self.models]
-        if any(ic is None for ic in ics):
-            return value, uncertainty, None
-        return value, uncertainty, torch.stack(ics).mean(0).reshape(-1).numpy()
+    def __call__(
+        self, graphs: list[Any], batch_size: int
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Values ``(N,)``, uncertainties ``(N,)`` (ensembles) and mean global ICs ``(N, F)``."""
+        outputs = [predict_graphs_with_ic(m, graphs, batch_size=batch_size) for m in self.models]
+        values = np.stack([out[0][:, 0] for out in outputs])
+        ics = None if outputs[0][1] is None else np.mean([out[1] for out in outputs], axis=0)
+        if self.ensemble is None:
+            return values[0], None, ics
+        spread = values.std(axis=0, ddof=1)
+        return values.mean(axis=0), self.ensemble.calibration.half_width(spread, 0.68), ics
 
 
 def predict_files(
-    model_dir: str | os.PathLike[str], paths: Sequence[str | os.PathLike[str]], *, top_k: int = 5
+    model_dir: str | os.PathLike[str],
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    top_k: int = 5,
+    workers: int = 1,
+    batch_size: int = 256,
 ) -> list[Prediction]:
     """Predict every file with the saved model or ensemble in ``model_dir``.
 
     Args:
         model_dir: A model folder (``<run>/model``), a run folder or an ensemble folder.
-        paths: CIF files.
+        paths: CIF files, folders of CIF files or glob patterns.
         top_k: Number of global features with the largest ICs to report.
+        workers: Processes that parse the files and build their graphs.
+        batch_size: Structures per forward pass.
 
     Returns:
-        One :class:`Prediction` per path, in order.
+        One :class:`Prediction` per file (and per input that yields none), in order.
 
     Raises:
         FileNotFoundError: If ``model_dir`` holds no saved model or ensemble.
         ValueError: If a model was trained on other features than this version builds.
     """
     predictor = _Predictor(model_dir)
+    inputs = expand_inputs(paths)
+    results = [Prediction(path, predictor.target, predictor.unit, error=e) for path, e in inputs]
+    todo = [index for index, result in enumerate(results) if not result.error]
+    parsed = parse_files([results[i].path for i in todo], workers=workers)
+    items = []
+    for index, (structure, error) in zip(todo, parsed, strict=True):
+        if error:
+            results[index].error = error
+        else:
+            results[index].formula = structure.composition.reduced_formula
+            items.append((str(index), structure))
+    built = build_graphs(items, predictor.neighbors, workers=workers, on_error="skip")
+    for item_id, reason in built.failures:
+        results[int(item_id)].error = f"cannot build its graph ({reason})"
+    ready = [int(item_id) for item_id in built.graphs]
+    graphs = [to_data(built.graphs[str(i)]) for i in ready]
+    values, uncertainty, ics = predictor(graphs, batch_size)
     names = predictor.names
-    results = []
-    for raw_path in paths:
-        path = Path(raw_path)
-        result = Prediction(str(path), predictor.target, predictor.unit)
-        try:
-            structure = _load_structure(path)
-            arrays = build_graph_arrays(structure, predictor.neighbors)
-            value, uncertainty, coefficients = predictor(to_data(arrays, graph_id=path.stem))
-            result.value, result.uncertainty = value, uncertainty
-            result.formula = structure.composition.reduced_formula
-            if coefficients is not None:
-                for index in np.argsort(-coefficients)[:top_k]:
-                    spec = _SPECS.get(names[index]) if names else None
-                    result.top_features.append(
-                        {
-                            "name": names[index] if names else str(index),
-                            "label": spec.label if spec else "",
-                            "unit": spec.unit if spec else "",
-                            "value": float(arrays.global_features[index]),
-                            "importance": float(coefficients[index]),
-                        }
-                    )
-        except Exception as error:  # one bad file must not stop the others
-            result.error = f"{type(error).__name__}: {error}"
-        results.append(result)
+    for row, index in enumerate(ready):
+        result = results[index]
+        result.value = float(values[row])
+        result.uncertainty = None if uncertainty is None else float(uncertainty[row])
+        if ics is None:
+            continue
+        features = built.graphs[str(index)].global_features
+        for feature in np.argsort(-ics[row])[:top_k]:
+            spec = _SPECS.get(names[feature]) if names else None
+            result.top_features.append(
+                {
+                    "name": names[feature] if names else str(feature),
+                    "label": spec.label if spec else "",
+                    "unit": spec.unit if spec else "",
+                    "value": float(features[feature]),
+                    "importance": float(ics[row, feature]),
+                }
+            )
     return results
 
 

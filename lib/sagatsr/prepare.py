@@ -80,6 +80,11 @@ class PreparedDataset:
         """Dataset name."""
         return str(self.manifest["dataset"])
 
+    @property
+    def neighbors(self) -> NeighborConfig:
+        """The neighbour settings the graphs were built with."""
+        return NeighborConfig(**self.manifest.get("neighbors", {}))
+
     def records(self) -> pd.DataFrame:
         """``records.csv`` as a DataFrame indexed by id."""
         return pd.read_csv(self.out_dir / "records.csv", index_col="id")

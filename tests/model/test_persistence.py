@@ -72,3 +72,32 @@ def test_version_1_0_model_loads_without_its_unused_edge_weights(saved) -> None:
     (folder / "config.json").write_text(json.dumps(stored))
     batch = Batch.from_data_list(make_graphs(4, seed=50))
     assert torch.equal(load_model(folder).predict(batch), model.predict(batch))
+
+
+def test_version_1_1_config_takes_its_graph_settings_from_the_metadata(saved) -> None:
+    from sagatsr.model import read_model_config
+
+    model, folder = saved
+    stored = json.loads((folder / "config.json").read_text())
+    stored["model_version"] = "1.1"
+    for key in ("max_neighbors", "tie_tolerance"):
+        del stored["config"][key]
+    stored["metadata"]["neighbors"] = {
+        "cutoff": model.config.cutoff,
+        "max_neighbors": 10,
+        "tie_tolerance": 0.05,
+        "max_shells": model.config.max_shells,
+    }
+    (folder / "config.json").write_text(json.dumps(stored))
+    config, _ = read_model_config(folder)
+    assert config.neighbors.max_neighbors == 10 and config.neighbors.tie_tolerance == 0.05
+    batch = Batch.from_data_list(make_graphs(4, seed=51))
+    assert torch.equal(load_model(folder).predict(batch), model.predict(batch))
+
+
+def test_graph_settings_default_to_the_graph_builder_s() -> None:
+    from sagatsr.graphs.config import NeighborConfig
+
+    assert small_config().neighbors == NeighborConfig(
+        max_shells=small_config().max_shells, cutoff=small_config().cutoff
+    )

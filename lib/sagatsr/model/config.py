@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
+from sagatsr.graphs.config import NeighborConfig
+
 Embedding = Literal["sae", "fcn", "onehot"]
 ScoreFunction = Literal["tanh", "linear"]
 ReadoutCombine = Literal["concat", "sum"]
@@ -46,10 +48,15 @@ class ModelConfig:
         edge_dim: Width of edge vectors.
         n_rbf: Number of Gaussians in the radial basis of edge distances,
             centred evenly on ``[0, cutoff]`` angstrom.
-        cutoff: Largest distance (angstrom) covered by the radial basis; should
-            match the graph builder's cutoff.
+        cutoff: Neighbour search radius of the graphs (angstrom), also the
+            largest distance covered by the radial basis.
+        max_neighbors: Neighbours kept per site (plus ties) in the graphs.
+        tie_tolerance: Distance (angstrom) within which neighbours are tied.
         max_shells: Number of neighbour-shell biases; larger shell indices are
-            clamped to ``max_shells - 1``.
+            clamped to ``max_shells - 1``. With ``cutoff``, ``max_neighbors``
+            and ``tie_tolerance`` these are the graph settings the model was
+            trained with (:attr:`neighbors`; defaults: :class:`NeighborConfig`'s),
+            so a saved model builds its own graphs.
         dropout: Dropout probability on every residual branch and in the head.
         n_targets: Number of predicted properties.
         sae_basis: Gaussians per feature in the SAE projection.
@@ -75,8 +82,10 @@ class ModelConfig:
     layers: int = 4
     edge_dim: int = 48
     n_rbf: int = 32
-    cutoff: float = 8.0
-    max_shells: int = 8
+    cutoff: float = NeighborConfig.cutoff
+    max_neighbors: int = NeighborConfig.max_neighbors
+    tie_tolerance: float = NeighborConfig.tie_tolerance
+    max_shells: int = NeighborConfig.max_shells
     dropout: float = 0.3
     n_targets: int = 1
     sae_basis: int = 16
@@ -134,6 +143,16 @@ class ModelConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.cutoff <= 0 or self.input_clip <= 0:
             raise ValueError("cutoff and input_clip must be positive")
+
+    @property
+    def neighbors(self) -> NeighborConfig:
+        """The graph settings the model was trained with."""
+        return NeighborConfig(
+            cutoff=self.cutoff,
+            max_neighbors=self.max_neighbors,
+            tie_tolerance=self.tie_tolerance,
+            max_shells=self.max_shells,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (tuples become lists)."""

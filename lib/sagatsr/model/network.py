@@ -247,6 +247,31 @@ class SAGAT(nn.Module):
         self.target_mean.copy_(mean_t)
         self.target_std.copy_(std_t)
 
+    def predict_structures(
+        self, structures: Sequence[Any], *, batch_size: int = 256, workers: int = 1
+    ) -> Tensor:
+        """Predict pymatgen structures, building their graphs with the model's own settings.
+
+        The model knows the neighbour settings and featurizer it was trained
+        with (:attr:`ModelConfig.neighbors`), so no caller repeats them.
+
+        Args:
+            structures: Ordered pymatgen ``Structure`` objects.
+            batch_size: Graphs per forward pass.
+            workers: Processes that build the graphs.
+
+        Returns:
+            ``(N, n_targets)`` predictions in physical units.
+
+        Raises:
+            ValueError: If the model was trained on another featurizer version.
+        """
+        from sagatsr.model.structures import predict_graphs_with_ic, structure_graphs
+
+        graphs = structure_graphs(self, structures, workers=workers)
+        values, _ = predict_graphs_with_ic(self, graphs, batch_size=batch_size)
+        return torch.from_numpy(values)
+
     @torch.no_grad()
     def predict(self, data: Data) -> Tensor:
         """Predict in physical units (eval mode, no gradients).

@@ -17,8 +17,10 @@ from sagatsr.model.network import SAGAT, unused_edge_weight_names
 #: Version of the network layout (module structure, parameter names, meaning
 #: of buffers). Bump the major number when a saved ``state.pt`` of the old
 #: layout can no longer be loaded into the new code. 1.1: the last attention
-#: layer has no edge MLP (1.0 states load without those unused weights).
-MODEL_VERSION = "1.1"
+#: layer has no edge MLP (1.0 states load without those unused weights). 1.2: the
+#: configuration holds every graph setting (max_neighbors, tie_tolerance), so a model
+#: builds its own graphs; older configurations take them from their stored metadata.
+MODEL_VERSION = "1.2"
 
 CONFIG_FILE = "config.json"
 STATE_FILE = "state.pt"
@@ -90,7 +92,10 @@ def read_model_config(folder: str | os.PathLike[str]) -> tuple[ModelConfig, dict
             f"MODEL_VERSION {MODEL_VERSION}; retrain the model with this version of sagatsr"
         )
     metadata = {k: v for k, v in stored.items() if k != "config"}
-    return ModelConfig.from_dict(stored["config"]), metadata
+    values = dict(stored["config"])
+    if "max_neighbors" not in values:  # before 1.2: graph settings in the metadata
+        values.update(stored.get("metadata", {}).get("neighbors", {}))
+    return ModelConfig.from_dict(values), metadata
 
 
 def load_model(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ def model_config_for(prepared: PreparedDataset, **overrides: Any) -> ModelConfig
         "n_global_features": len(global_names),
         "node_feature_names": node_names,
         "global_feature_names": global_names,
-        "cutoff": float(prepared.manifest.get("neighbors", {}).get("cutoff", 8.0)),
+        **asdict(prepared.neighbors),
         "catalog_version": store.featurizer,
     }
     values.update(overrides)
@@ -129,7 +129,6 @@ def train_on_split(
             "split": split,
             "target": target,
             "unit": unit,
-            "neighbors": prepared.manifest.get("neighbors", {}),
             "train_config": train_config.to_dict(),
         },
     )

@@ -1,0 +1,74 @@
+"""A saved model predicts crystal structures itself, with the graph settings it was trained on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from pymatgen.core import Structure
+from torch_geometric.data import Data
+
+from sagatsr.graphs.batch_build import build_graphs
+from sagatsr.graphs.build import featurizer_key, to_data
+from sagatsr.graphs.packed import packed_loader
+
+if TYPE_CHECKING:
+    from sagatsr.model.network import SAGAT
+
+
+def structure_graphs(
+    model: SAGAT, structures: Sequence[Structure], *, workers: int = 1
+) -> list[Data]:
+    """Graphs of ``structures`` built with the model's neighbour settings.
+
+    Args:
+        model: A trained network.
+        structures: Ordered pymatgen structures.
+        workers: Processes that build the graphs (1: none).
+
+    Returns:
+        One ``Data`` per structure, in order.
+
+    Raises:
+        ValueError: If this version's featurizer differs from the model's (the
+            features would not mean what the model learned).
+        sagatsr.graphs.batch_build.GraphBuildError: Naming the first structure
+            (by position) whose graph cannot be built.
+    """
+    settings = model.config.neighbors
+    expected = featurizer_key(settings)
+    if model.config.catalog_version and model.config.catalog_version != expected:
+        raise ValueError(
+            f"the model was trained on features {model.config.catalog_version!r}; this version "
+            f"builds {expected!r}: retrain the model"
+        )
+    items = [(f"structure {index}", structure) for index, structure in enumerate(structures)]
+    built = build_graphs(items, settings, workers=workers, on_error="error")
+    return [to_data(built.graphs[item_id], graph_id=item_id) for item_id, _ in items]
+
+
+@torch.no_grad()
+def predict_graphs_with_ic(
+    model: SAGAT, graphs: Sequence[Data], *, batch_size: int = 256
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Predictions ``(N, T)`` in physical units and global ICs ``(N, F)`` (``None`` without SAE).
+
+    Runs in eval mode in batches; the model's training flag is restored.
+    """
+    if not graphs:
+        return np.zeros((0, model.config.n_targets)), None
+    was_training = model.training
+    model.eval()
+    values, ics = [], []
+    device = next(model.parameters()).device
+    try:
+        for batch in packed_loader(graphs, batch_size):
+            out, ic = model(batch.to(device), return_ic=True)
+            values.append((out * model.target_std + model.target_mean).cpu())
+            if ic["global_ic"] is not None:
+                ics.append(ic["global_ic"].cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(values).numpy(), torch.cat(ics).numpy() if ics else None
