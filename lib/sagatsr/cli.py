@@ -293,6 +293,28 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 1 if any(r.error for r in results) else 0
 
 
+def _cmd_benchmark_ic_faithfulness(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from sagatsr.bench.ic_faithfulness import FaithfulnessSettings, run_ic_faithfulness
+
+    settings = replace(
+        FaithfulnessSettings(),
+        n_train=args.n_train,
+        seeds=tuple(args.seeds),
+        removal_k=args.removal_k,
+    )
+    result = run_ic_faithfulness(
+        args.prepared_root,
+        settings=settings,
+        work_dir=args.work_dir,
+        out_path=args.out,
+        command=args.command_line,
+    )
+    print(result["summary"])
+    return 0
+
+
 def _cmd_benchmark_trials(args: argparse.Namespace) -> int:
     from sagatsr.bench.trials import collect_trials
 
@@ -473,6 +495,19 @@ def build_parser() -> argparse.ArgumentParser:
     throughput.add_argument("--out", default="reports/metrics/throughput.json", type=Path)
     throughput.set_defaults(handler=_cmd_benchmark_throughput, runs_network=True)
 
+    faithfulness = benchmarks.add_parser(
+        "ic_faithfulness",
+        help="do the ICs find planted features, hold across seeds, and matter when removed?",
+    )
+    faithfulness.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
+    faithfulness.add_argument("--n-train", type=int, default=4000, help="training structures")
+    faithfulness.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    faithfulness.add_argument("--removal-k", type=int, default=10)
+    faithfulness.add_argument(
+        "--work-dir", type=Path, default=None, help="keep the trained models here (default: none)"
+    )
+    faithfulness.add_argument("--out", default="reports/metrics/ic_faithfulness.json", type=Path)
+    faithfulness.set_defaults(handler=_cmd_benchmark_ic_faithfulness, runs_network=True)
     trials = benchmarks.add_parser(
         "trials", help="training recipes compared on validation (finished run folders)"
     )

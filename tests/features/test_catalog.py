@@ -61,6 +61,27 @@ def test_catalog_table_for_the_terminal() -> None:
         "source",
         "level",
         "site",
+        "base",
+        "operation",
     ]
     with pytest.raises(ValueError):
         format_catalog_table("edge")  # type: ignore[arg-type]
+
+
+def test_every_global_feature_knows_what_it_is_derived_from() -> None:
+    from sagatsr.features.catalog import CHEMICAL_NODE_FEATURES, spec_by_name
+
+    chemical = {spec.name for spec in CHEMICAL_NODE_FEATURES}
+    for spec in GLOBAL_FEATURES:
+        if spec.operation == "structure":
+            assert spec.base == spec.name
+        else:
+            assert spec.base in chemical, spec.name
+    affinity = {s.name for s in GLOBAL_FEATURES if s.base == "electron_affinity"}
+    assert {
+        "B_electron_affinity",
+        "delta_BX_electron_affinity",
+        "mean_electron_affinity",
+    } <= affinity
+    assert spec_by_name("ratio_AX_shannon_radius").operation == "ratio"
+    assert spec_by_name("B_electron_affinity").site == "B"

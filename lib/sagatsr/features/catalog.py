@@ -54,6 +54,13 @@ class FeatureSpec:
         level: ``"node"`` (one value per site) or ``"global"`` (per structure).
         site: Site role the value describes (``"A"``, ``"B"``, ``"X"``, a pair
             such as ``"B-X"``, or ``""`` for node and structure-wide features).
+        base: The per-site property the feature is derived from (e.g.
+            ``"electron_affinity"`` for ``B_electron_affinity`` and
+            ``delta_BX_electron_affinity``); the feature's own name for
+            features not derived from a per-site property (structure, geometry).
+        operation: How it is derived: ``"site"`` (a node feature),
+            ``"role_mean"``, ``"x_spread"``, ``"difference"``, ``"ratio"``,
+            ``"composition_mean"``, ``"composition_std"`` or ``"structure"``.
     """
 
     name: str
@@ -62,6 +69,12 @@ class FeatureSpec:
     source: str
     level: FeatureLevel
     site: str = ""
+    base: str = ""
+    operation: str = "site"
+
+    def __post_init__(self) -> None:
+        if not self.base:
+            object.__setattr__(self, "base", self.name)
 
 
 ROLES = ("A", "B", "X")
@@ -150,7 +163,7 @@ _STRUCTURE = "computed from structure"
 _ROLE_RADII = "Shannon radii of the role means (A XII, B VI, X VI)"
 
 STRUCTURAL_FEATURES: tuple[FeatureSpec, ...] = tuple(
-    FeatureSpec(name, label, unit, source, "global", site)
+    FeatureSpec(name, label, unit, source, "global", site, operation="structure")
     for name, label, unit, source, site in (
         ("n_sites", "sites in the cell", "1", _STRUCTURE, ""),
         ("volume_per_atom", "volume per atom", "angstrom^3", _STRUCTURE, ""),
@@ -273,6 +286,8 @@ def _role_means() -> list[FeatureSpec]:
             f"mean over {role} sites of: {spec.source}",
             "global",
             role,
+            base=spec.name,
+            operation="role_mean",
         )
         for role in ROLES
         for spec in CHEMICAL_NODE_FEATURES
@@ -288,6 +303,8 @@ def _x_spreads() -> list[FeatureSpec]:
             f"standard deviation over X sites of: {_NODE_BY_NAME[name].source}",
             "global",
             "X",
+            base=name,
+            operation="x_spread",
         )
         for name in KEY_PROPERTIES
     ]
@@ -302,6 +319,8 @@ def _differences() -> list[FeatureSpec]:
             f"difference of role means of: {_NODE_BY_NAME[name].source}",
             "global",
             f"{a}-{b}",
+            base=name,
+            operation="difference",
         )
         for a, b in PAIRS
         for name in KEY_PROPERTIES
@@ -317,6 +336,8 @@ def _ratios() -> list[FeatureSpec]:
             f"ratio of role means of: {_NODE_BY_NAME[name].source}",
             "global",
             f"{a}-{b}",
+            base=name,
+            operation="ratio",
         )
         for a, b in (("A", "X"), ("B", "X"), ("A", "B"))
         for name in RADIUS_RATIO_PROPERTIES
@@ -332,6 +353,8 @@ def _composition_stats() -> list[FeatureSpec]:
             f"{word} over all sites of: {_NODE_BY_NAME[name].source}",
             "global",
             "",
+            base=name,
+            operation=f"composition_{stat}",
         )
         for stat, word in (("mean", "mean"), ("std", "standard deviation"))
         for name in KEY_PROPERTIES
