@@ -7,12 +7,14 @@ a run that early stopping ended is not trained further.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -221,6 +223,36 @@ def _check_checkpoint_layout(checkpoint: Path, model_config: ModelConfig) -> Non
         )
 
 
+#: Lightning messages that say nothing about this run (tips, device banners,
+#: "max_epochs reached", a deprecation inside Lightning itself).
+_LIGHTNING_NOISE = (
+    r".*LeafSpec.*",
+    r".*does not have many workers.*",
+    r".*litlogger.*",
+)
+
+
+@contextlib.contextmanager
+def quiet_lightning() -> Iterator[None]:
+    """Silence Lightning's banners, tips and info lines while a model trains.
+
+    Its warnings about real problems still show; progress bars are unaffected.
+    """
+    names = ("lightning.pytorch", "lightning.fabric", "lightning")
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            for pattern in _LIGHTNING_NOISE:
+                warnings.filterwarnings("ignore", message=pattern)
+            yield
+    finally:
+        for log, level in zip(loggers, levels, strict=True):
+            log.setLevel(level)
+
+
 def _mostly_at_minimum(targets: np.ndarray) -> bool:
     """True when more than half of ``targets`` (``(N,)``) equal their minimum (zero-inflated)."""
     return targets.size > 1 and float(np.mean(targets == targets.min())) > 0.5
@@ -271,6 +303,28 @@ def fit_model(
     Raises:
         ValueError: If ``train`` or ``val`` is empty.
     """
+    with quiet_lightning():
+        return _fit(
+            train,
+            val,
+            model_config,
+            train_config,
+            out_dir,
+            resume=resume,
+            extra_callbacks=extra_callbacks,
+        )
+
+
+def _fit(
+    train: LabelledGraphs,
+    val: LabelledGraphs,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    out_dir: str | os.PathLike[str],
+    *,
+    resume: bool = True,
+    extra_callbacks: Sequence[Callback] = (),
+) -> FitResult:
     if not train.graphs or not val.graphs:
         raise ValueError(
             f"need training and validation graphs (got {len(train.graphs)} and {len(val.graphs)})"
