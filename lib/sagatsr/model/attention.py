@@ -75,6 +75,10 @@ class GraphAttentionLayer(nn.Module):
             self.edge_out = nn.Sequential(nn.SiLU(), nn.Linear(edge_dim, edge_dim))
             self.edge_norm = nn.LayerNorm(edge_dim)
         self.dropout = nn.Dropout(dropout)
+        #: When True, each forward pass keeps its attention weights ``(E, h)`` in
+        #: :attr:`last_attention` (see :func:`sagatsr.interpret.attention.attention_weights`).
+        self.record_attention = False
+        self.last_attention: Tensor | None = None
 
     def forward(
         self, x: Tensor, edge: Tensor, edge_index: Tensor, edge_shell: Tensor
@@ -117,6 +121,8 @@ class GraphAttentionLayer(nn.Module):
         bias = self.shell_bias.weight.index_select(0, shell)  # (E, h)
         logits = (q * k).sum(-1) / math.sqrt(self.head_dim) + bias
         alpha = softmax(logits, dst, num_nodes=n)
+        if self.record_attention:
+            self.last_attention = alpha.detach()
         message = (alpha.unsqueeze(-1) * v).reshape(-1, self.heads * self.head_dim)
         aggregated = x.new_zeros(n, message.shape[1]).index_add_(0, dst, message)
         x = self.node_norm(x + self.dropout(self.out(aggregated)))
