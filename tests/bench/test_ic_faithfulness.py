@@ -91,3 +91,26 @@ def test_the_benchmark_runs_and_reports_every_experiment(prepared, tmp_path) -> 
         "seed_spearman_and_top10_at_least_0.8",
         "removing_ic_features_hurts_at_least_as_much_as_permutation",
     }
+    # notebook 03's figures of it
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sagatsr.plots.faithfulness import (
+        concentration_frame,
+        plot_planted_recall,
+        plot_removal,
+        plot_seed_stability,
+        recall_frame,
+    )
+
+    recalls = recall_frame(result)
+    assert set(recalls["method"]) == {"ic", "permutation", "integrated_gradients", "random"}
+    assert len(plot_planted_recall(result).axes) == 3
+    bars = [
+        p.get_height()
+        for p in plot_removal(result).axes[0].patches
+        if p.get_height() == p.get_height()
+    ]
+    assert any(abs(b - removed["ic"]["val_mae_increase"]) < 1e-9 for b in bars)
+    assert len(plot_seed_stability(result).axes) == 2
+    assert set(concentration_frame(result)["target"]) == {"linear", "node_B_electron_affinity"}

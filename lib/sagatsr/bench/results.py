@@ -20,6 +20,7 @@ SUITE_FILES: dict[str, str] = {
     "matbench": "matbench_perovskites.json",
     "embedding_ablation": "embedding_ablation.json",
     "subsets": "subsets.json",
+    "ic_faithfulness": "ic_faithfulness.json",
 }
 
 

@@ -13,7 +13,7 @@ Public API::
     moved = permutation_importance(model, graphs)       # MAE increase per shuffled feature
     compare_with_ic(ranked, moved, k=10)                # do ICs agree with what moves predictions?
 
-Figures are in :mod:`sagatsr.interpret.plots`. Submodules are imported on
+Figures are in :mod:`sagatsr.plots.importance`. Submodules are imported on
 first use, so importing this package does no work.
 """
 

@@ -7,7 +7,7 @@ from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
 from sagatsr.interpret import aggregate_global, importance_matrix, rank_stability
-from sagatsr.interpret.plots import (
+from sagatsr.plots.importance import (
     plot_ic_heatmap,
     plot_ic_vs_permutation,
     plot_stability,
