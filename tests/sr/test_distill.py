@@ -23,6 +23,7 @@ def result(trained_runs, tmp_path_factory):  # noqa: F811
             "operon": {"operon_options": {"generations": 10, "population_size": 50}},
         },
         fold_epochs=1,
+        compare_rankings=("ic", "permutation"),
     )
 
 
@@ -46,14 +47,35 @@ def test_inputs_never_leak_the_test_rows(result, trained_runs) -> None:  # noqa:
     assert not np.allclose(ep.loc[train_ids, EP], run.loc[train_ids, "prediction"])
 
 
+def test_rankings_and_the_group_rule(result) -> None:
+    data = result.data
+    assert set(data.rankings) == {"ic", "permutation"} and data.ranking == data.rankings["ic"]
+    grouped = data.top_features(4, grouped=True)
+    assert len({data.groups[name] for name in grouped}) == len(grouped) == 4
+    assert data.top_features(4, method="permutation") == data.rankings["permutation"][:4]
+    # the group rule only ever skips features whose group is already represented
+    plain = data.top_features(4)
+    for name in plain:
+        if name not in grouped:
+            assert data.groups[name] in {data.groups[g] for g in grouped}
+
+
 def test_expressions_and_held_out_errors(result) -> None:
     table = result.table()
-    assert len(table) == 4
-    assert set(table["engine"]) == {"sisso", "operon"}
-    assert set(table["mode"]) == {"Ep + top features", "top features only"}
-    with_ep = table[table["mode"] == "Ep + top features"]
-    assert all(EP in e.inputs for e in result.expressions if e.mode == "Ep + top features")
-    assert not any(EP in e.inputs for e in result.expressions if e.mode == "top features only")
+    main = table[
+        table["mode"].isin(["Ep + top features (ic, grouped)", "top features only (ic, grouped)"])
+    ]
+    assert len(main) == 4 and set(main["engine"]) == {"sisso", "operon"}
+    # the comparison: IC and permutation, with and without the group rule, first engine
+    assert {
+        "Ep + top features (ic)",
+        "Ep + top features (permutation)",
+        "Ep + top features (permutation, grouped)",
+    } <= set(table["mode"])
+    assert len(table) == 7
+    with_ep = table[table["mode"].str.startswith("Ep + top features")]
+    assert all(EP in e.inputs for e in result.expressions if e.mode.startswith("Ep + "))
+    assert not any(EP in e.inputs for e in result.expressions if e.mode.startswith("top features"))
     assert np.isfinite(with_ep["test_mae"]).all() and (table["gnn_test_mae"] > 0).all()
     for e in result.expressions:
         # The chosen expression, evaluated through sympy, gives the reported predictions.

@@ -5,9 +5,12 @@ For one run (a model trained on a split's training part):
 1. Ep, the GNN prediction: out-of-fold for the training rows
    (:func:`sagatsr.train.oof.out_of_fold_predictions`, ``k`` fold models), the
    run's own model for the validation and test rows, which it never trained on;
-2. the top-``k`` global features by mean importance coefficient of the run's
-   model on the *training* rows (features with a missing value or no spread in
-   any part are passed over, and listed);
+2. the top-``k`` global features of the run's model on the *training* rows,
+   ranked by mean importance coefficient (default), permutation importance or
+   integrated gradients; features with a missing value or no spread in any
+   part are passed over, and listed; with the group rule, at most one feature
+   of each group of near-duplicates (|Spearman| >= 0.9 on the training rows)
+   is taken, the best-ranked one;
 3. symbolic regression on the training rows, model selection on the validation
    rows, and the held-out test MAE / RMSE of the chosen expression next to the
    GNN's own test error;
@@ -27,17 +30,25 @@ import numpy as np
 import pandas as pd
 
 from sagatsr.features.catalog import GLOBAL_FEATURES
-from sagatsr.interpret.runs import analyze_run, run_metadata
-from sagatsr.interpret.stability import load_run_model
+from sagatsr.interpret.attribution import attribution_ranking, integrated_gradients
+from sagatsr.interpret.groups import correlation_groups
+from sagatsr.interpret.importance import importance_coefficients
+from sagatsr.interpret.permutation import permutation_importance
+from sagatsr.model.network import SAGAT
 from sagatsr.prepare import PreparedDataset
 from sagatsr.sr.estimator import SymbolicRegressor
 from sagatsr.train.config import TrainConfig
+from sagatsr.train.data import LabelledGraphs, load_split_parts
 from sagatsr.train.metrics import regression_metrics
 from sagatsr.train.oof import OOF_FILE, out_of_fold_predictions
 from sagatsr.train.run import Run
 
 EP = "Ep"
 PARTS = ("train", "val", "test")
+#: Feature rankings distillation can take its top features from.
+RANKINGS = ("ic", "permutation", "integrated_gradients")
+#: Training rows the permutation and gradient rankings are computed on (a seeded sample).
+RANKING_ROWS = 1000
 _SPECS = {spec.name: spec for spec in GLOBAL_FEATURES}
 
 
@@ -49,10 +60,13 @@ class DistillData:
         target: Target name; ``unit`` its unit.
         frame: One row per structure: ``id``, ``part``, the target, ``Ep`` and
             every global feature (raw values, catalog units).
-        ranking: Global features by mean IC on the training rows.
+        ranking: Usable global features by the chosen ranking (mean IC by
+            default), most important first.
         skipped: Top-ranked features passed over, with the reason.
         extra_units: Units of columns that are not catalog features (e.g. DFT
             quantities added by a benchmark).
+        rankings: Usable features by each computed ranking method.
+        groups: Near-duplicate group of each feature (correlation on the training rows).
     """
 
     target: str
@@ -61,10 +75,31 @@ class DistillData:
     ranking: list[str]
     skipped: dict[str, str] = field(default_factory=dict)
     extra_units: dict[str, str] = field(default_factory=dict)
+    rankings: dict[str, list[str]] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
 
-    def top_features(self, k: int) -> list[str]:
-        """The ``k`` best-ranked usable features."""
-        return self.ranking[:k]
+    def top_features(
+        self, k: int, *, method: str | None = None, grouped: bool = False
+    ) -> list[str]:
+        """The ``k`` best-ranked usable features.
+
+        Args:
+            k: How many.
+            method: A ranking of :attr:`rankings` (default: :attr:`ranking`).
+            grouped: Take at most one feature per near-duplicate group.
+        """
+        ranking = self.ranking if method is None else self.rankings[method]
+        if not grouped:
+            return ranking[:k]
+        chosen, seen = [], set()
+        for name in ranking:
+            group = self.groups.get(name, name)
+            if group not in seen:
+                seen.add(group)
+                chosen.append(name)
+            if len(chosen) == k:
+                break
+        return chosen
 
     def part(self, name: str) -> pd.DataFrame:
         """Rows of one part."""
@@ -95,24 +130,82 @@ def units_of(names: Sequence[str], unit: str, extra: Mapping[str, str] | None = 
     return [known[name] for name in names]
 
 
-def build_distill_data(
-    run_dir: str | os.PathLike[str],
-    prepared_root: str | os.PathLike[str],
-    oof: pd.DataFrame,
-) -> DistillData:
-    """Join Ep, targets and raw global features; rank features by training-row ICs.
+def _usable(frame: pd.DataFrame, ordered: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Features in order, without those with missing values or no spread on the training rows."""
+    usable, skipped = [], {}
+    train = frame["part"] == "train"
+    for name in ordered:
+        values = frame[name]
+        if not np.isfinite(values).all():
+            skipped[name] = f"{int((~np.isfinite(values)).sum())} missing values"
+        elif frame.loc[train, name].nunique() < 2:
+            skipped[name] = "constant on the training rows"
+        else:
+            usable.append(name)
+    return usable, skipped
+
+
+def feature_rankings(
+    model: SAGAT, graphs: LabelledGraphs, methods: Sequence[str] = ("ic",), *, seed: int = 0
+) -> dict[str, list[str]]:
+    """Global features by each ranking method on some structures, most important first.
 
     Args:
-        run_dir: The run whose model gives the ICs.
-        prepared_root: Folder of the prepared datasets.
+        model: The run's model.
+        graphs: The structures (the training rows; permutation and gradients
+            use a seeded sample of :data:`RANKING_ROWS`).
+        methods: Names of :data:`RANKINGS`.
+        seed: Seed of the sample and the permutations.
+
+    Raises:
+        ValueError: For an unknown method.
+    """
+    unknown = sorted(set(methods) - set(RANKINGS))
+    if unknown:
+        raise ValueError(f"unknown ranking(s) {unknown}; known: {list(RANKINGS)}")
+    out = {}
+    if "ic" in methods:
+        mean_ic = importance_coefficients(model, graphs).global_ic.mean(axis=0)
+        out["ic"] = list(mean_ic.sort_values(ascending=False).index)
+    if len(graphs.graphs) > RANKING_ROWS:
+        rng = np.random.default_rng(seed)
+        picks = np.sort(rng.choice(len(graphs.graphs), RANKING_ROWS, replace=False))
+        graphs = LabelledGraphs([graphs.ids[i] for i in picks], [graphs.graphs[i] for i in picks])
+    if "permutation" in methods:
+        out["permutation"] = list(
+            permutation_importance(model, graphs, seed=seed, n_repeats=1)["feature"]
+        )
+    if "integrated_gradients" in methods:
+        out["integrated_gradients"] = list(
+            attribution_ranking(integrated_gradients(model, graphs)).index
+        )
+    return {method: out[method] for method in methods}
+
+
+def build_distill_data(
+    run: Run,
+    prepared: PreparedDataset,
+    oof: pd.DataFrame,
+    *,
+    model: SAGAT,
+    ranking: str = "ic",
+    methods: Sequence[str] = ("ic",),
+) -> DistillData:
+    """Join Ep, targets and raw global features; rank features on the training rows.
+
+    Args:
+        run: The run whose model gives the rankings.
+        prepared: Its prepared dataset.
         oof: :func:`out_of_fold_predictions` output for the run's split.
+        model: The run's model (loaded once by the caller).
+        ranking: The ranking :attr:`DistillData.ranking` holds.
+        methods: Every ranking to compute (``ranking`` is added when missing).
 
     Returns:
         The SR inputs.
     """
-    metadata = run_metadata(run_dir)
+    metadata = run.metadata()
     target = metadata["target"]
-    prepared = PreparedDataset.load(Path(prepared_root) / metadata["dataset"])
     store = prepared.graphs()
     names = list(prepared.manifest["global_features"])
     features = pd.DataFrame(
@@ -126,17 +219,22 @@ def build_distill_data(
         ],
         axis=1,
     )
-    importance = analyze_run(run_dir, prepared_root, part="train")
-    ranking, skipped = [], {}
-    for name in importance.global_ranking["feature"]:
-        values = frame[name]
-        if not np.isfinite(values).all():
-            skipped[name] = f"{int((~np.isfinite(values)).sum())} missing values"
-        elif frame.loc[frame["part"] == "train", name].nunique() < 2:
-            skipped[name] = "constant on the training rows"
-        else:
-            ranking.append(name)
-    return DistillData(target, metadata.get("unit", ""), frame, ranking, skipped)
+    _, parts = load_split_parts(prepared, metadata["subset"], metadata["split"], target)
+    wanted = list(dict.fromkeys([ranking, *methods]))
+    rankings, skipped = {}, {}
+    for method, ordered in feature_rankings(model, parts["train"], wanted).items():
+        rankings[method], dropped = _usable(frame, ordered)
+        skipped.update(dropped)
+    train_rows = frame.loc[frame["part"] == "train", rankings[ranking]]
+    return DistillData(
+        target,
+        metadata.get("unit", ""),
+        frame,
+        rankings[ranking],
+        skipped,
+        rankings=rankings,
+        groups=correlation_groups(train_rows),
+    )
 
 
 @dataclass
@@ -292,46 +390,52 @@ def distill_run(
     engines: Sequence[str] = ("sisso", "operon"),
     sr_options: Mapping[str, Mapping[str, Any]] | None = None,
     fold_epochs: int = 0,
+    ranking: str = "ic",
+    group_rule: bool = True,
+    compare_rankings: Sequence[str] = (),
 ) -> DistillResult:
-    """Out-of-fold Ep, top-IC features and SR for one run.
+    """Out-of-fold Ep, top features and SR for one run.
 
     Args:
         run_dir: A finished run folder (``sagatsr train`` / notebook 02).
         prepared_root: Folder of the prepared datasets.
         oof_root: Where the fold models and ``oof_predictions.csv`` go.
         k_folds: Folds for the out-of-fold Ep of the training rows.
-        top_k: Top-IC features given to SR together with Ep (the paper: a few).
-        descriptor_k: Top-IC features of the descriptor-only expressions.
+        top_k: Top features given to SR together with Ep (the paper: a few).
+        descriptor_k: Top features of the descriptor-only expressions.
         engines: SR engines to run.
         sr_options: Per-engine :class:`SymbolicRegressor` options.
         fold_epochs: Epochs of the fold models; ``0`` (the default) keeps the
             run's own training settings (read from its saved model), so that
             the out-of-fold Ep of the training rows comes from models like the
             one that predicts the test rows.
+        ranking: The ranking the top features come from (:data:`RANKINGS`).
+        group_rule: At most one feature per near-duplicate group in a top list.
+        compare_rankings: More rankings whose ``Ep + top-k`` expressions are
+            fitted with the first engine, with and without the group rule, to
+            show side by side (e.g. ``("ic", "permutation")``).
 
     Returns:
         The expressions and their held-out errors.
     """
-    metadata = run_metadata(run_dir)
-    config, _ = Run(run_dir).model_config()
+    run = Run(run_dir)
+    metadata = run.metadata()
+    config, _ = run.model_config()
+    prepared = PreparedDataset.load(Path(prepared_root) / metadata["dataset"])
     train_config = replace(TrainConfig.from_dict(metadata["train_config"]), progress_bar=False)
     if fold_epochs:
         train_config = replace(train_config, epochs=fold_epochs)
-    settings = {
-        k: v
-        for k, v in config.to_dict().items()
-        if k
-        not in (
-            "n_node_features",
-            "n_global_features",
-            "node_feature_names",
-            "global_feature_names",
-            "catalog_version",
-            "cutoff",
-        )
+    dataset_settings = {
+        "n_node_features",
+        "n_global_features",
+        "node_feature_names",
+        "global_feature_names",
+        "catalog_version",
     }
+    settings = {k: v for k, v in config.to_dict().items() if k not in dataset_settings}
+    model = run.load_model()
     oof = out_of_fold_predictions(
-        Path(prepared_root) / metadata["dataset"],
+        prepared.out_dir,
         subset=metadata["subset"],
         split=metadata["split"],
         target=metadata["target"],
@@ -339,35 +443,43 @@ def distill_run(
         k=k_folds,
         model_settings=settings,
         train_config=train_config,
-        main_model=load_run_model(run_dir),
+        main_model=model,
     )
-    data = build_distill_data(run_dir, prepared_root, oof)
+    data = build_distill_data(
+        run, prepared, oof, model=model, ranking=ranking, methods=(ranking, *compare_rankings)
+    )
     test = data.part("test")
     gnn_test = regression_metrics(test[data.target].to_numpy(), test[EP].to_numpy())
-    name = Path(run_dir).name
+    name = run.folder.name
+    suffix = f" ({ranking}{', grouped' if group_rule else ''})"
     expressions = []
     for engine in engines:
         options = (sr_options or {}).get(engine, {})
-        expressions.append(
-            fit_expression(
-                data,
-                [EP, *data.top_features(top_k)],
-                engine=engine,
-                run=name,
-                mode="Ep + top features",
-                sr_options=options,
+        for inputs, mode in (
+            ([EP, *data.top_features(top_k, grouped=group_rule)], "Ep + top features"),
+            (data.top_features(descriptor_k, grouped=group_rule), "top features only"),
+        ):
+            expressions.append(
+                fit_expression(
+                    data, inputs, engine=engine, run=name, mode=mode + suffix, sr_options=options
+                )
             )
-        )
-        expressions.append(
-            fit_expression(
-                data,
-                data.top_features(descriptor_k),
-                engine=engine,
-                run=name,
-                mode="top features only",
-                sr_options=options,
+    for method in compare_rankings:
+        for grouped in (False, True):
+            if method == ranking and grouped == group_rule:
+                continue  # fitted above
+            inputs = [EP, *data.top_features(top_k, method=method, grouped=grouped)]
+            mode = f"Ep + top features ({method}{', grouped' if grouped else ''})"
+            expressions.append(
+                fit_expression(
+                    data,
+                    inputs,
+                    engine=engines[0],
+                    run=name,
+                    mode=mode,
+                    sr_options=(sr_options or {}).get(engines[0], {}),
+                )
             )
-        )
     return DistillResult(name, metadata, data, gnn_test, expressions)
 
 
@@ -375,6 +487,8 @@ def load_distilled(
     run_dir: str | os.PathLike[str],
     prepared_root: str | os.PathLike[str],
     oof_root: str | os.PathLike[str],
+    *,
+    ranking: str = "ic",
 ) -> DistillResult:
     """The SR inputs of a run already distilled (from its ``oof_predictions.csv``), no expressions.
 
@@ -382,6 +496,7 @@ def load_distilled(
         run_dir: The run folder.
         prepared_root: Folder of the prepared datasets.
         oof_root: The run's out-of-fold folder (holding ``oof_predictions.csv``).
+        ranking: The ranking of the top features.
 
     Returns:
         A result with ``data`` and ``gnn_test`` and an empty expression list.
@@ -392,10 +507,14 @@ def load_distilled(
     path = Path(oof_root) / OOF_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: distill the run first (notebook 04)")
-    data = build_distill_data(run_dir, prepared_root, pd.read_csv(path, dtype={"id": str}))
+    run = Run(run_dir)
+    metadata = run.metadata()
+    prepared = PreparedDataset.load(Path(prepared_root) / metadata["dataset"])
+    oof = pd.read_csv(path, dtype={"id": str})
+    data = build_distill_data(run, prepared, oof, model=run.load_model(), ranking=ranking)
     test = data.part("test")
     gnn_test = regression_metrics(test[data.target].to_numpy(), test[EP].to_numpy())
-    return DistillResult(Path(run_dir).name, run_metadata(run_dir), data, gnn_test, [])
+    return DistillResult(run.folder.name, metadata, data, gnn_test, [])
 
 
 def expressions_markdown(results: Sequence[DistillResult]) -> str:
