@@ -77,30 +77,40 @@ CLASS_SUBSETS: dict[str, frozenset[str]] = {
     "AB(OX)3": frozenset({"ABO3", "ABX3_halide"}),
 }
 
-#: Human-readable definition of every subset of every dataset.
-SUBSET_TABLE: dict[str, dict[str, str]] = {
-    "castelli_perovskites": {
+#: How subsets are chosen, by rule: human-readable definition of every subset.
+#: ``anion_set``: Castelli's metadata; ``structure``: the perovskite class from the
+#: site roles (any dataset with structures, a user's own included); ``none``: only
+#: ``all``.
+SUBSET_RULES: dict[str, dict[str, str]] = {
+    "anion_set": {
         "ABO3": "anion_set == 'O3'",
         "ABX3": "anion_set == 'N3' (non-oxide single-anion family)",
         "AB(OX)3": "anion_set in NO2, N2O, FO2, O2S, FNO (mixed-anion families)",
         "all": "every entry",
     },
-    "oqmd_perovskites": {
+    "structure": {
         "ABO3": "perovskite by assign_roles, all X = O",
         "ABX3": "perovskite by assign_roles, all X = one halogen (F, Cl, Br, I)",
         "AB(OX)3": "union of ABO3 and ABX3",
         "all": "every entry (no perovskite filter)",
     },
-    "jarvis_dft_3d": {
-        "ABO3": "perovskite by assign_roles, all X = O",
-        "ABX3": "perovskite by assign_roles, all X = one halogen (F, Cl, Br, I)",
-        "AB(OX)3": "union of ABO3 and ABX3",
-        "all": "every entry (no perovskite filter)",
-    },
-    "mp20_subset": {"all": "every entry"},
+    "none": {"all": "every entry"},
 }
 
-#: Valid subset names per dataset.
+#: The subset rule of each registered dataset.
+DATASET_SUBSET_RULES: dict[str, str] = {
+    "castelli_perovskites": "anion_set",
+    "oqmd_perovskites": "structure",
+    "jarvis_dft_3d": "structure",
+    "mp20_subset": "none",
+}
+
+#: Human-readable definition of every subset of every registered dataset.
+SUBSET_TABLE: dict[str, dict[str, str]] = {
+    name: SUBSET_RULES[rule] for name, rule in DATASET_SUBSET_RULES.items()
+}
+
+#: Valid subset names per registered dataset.
 SUBSETS: dict[str, tuple[str, ...]] = {name: tuple(table) for name, table in SUBSET_TABLE.items()}
 
 #: One entry to select from: ``(id, structure, roles, metadata)``. ``roles`` may
@@ -196,14 +206,29 @@ class SubsetSelection:
         }
 
 
-def _check_names(dataset: str, subset: str) -> None:
-    """Raise ``ValueError`` for an unknown dataset or subset, listing valid choices."""
-    if dataset not in SUBSETS:
+def subset_rule(dataset: str, rule: str | None = None) -> str:
+    """The subset rule of a dataset: ``rule`` when given, else the registered dataset's.
+
+    Raises:
+        ValueError: For an unknown rule, or an unknown dataset without a rule
+            (the message lists the valid choices).
+    """
+    if rule is not None:
+        if rule not in SUBSET_RULES:
+            raise ValueError(
+                f"unknown subset rule {rule!r}; valid rules: {', '.join(SUBSET_RULES)}"
+            )
+        return rule
+    if dataset not in DATASET_SUBSET_RULES:
         raise ValueError(f"unknown dataset {dataset!r}; valid datasets: {', '.join(SUBSETS)}")
-    if subset not in SUBSETS[dataset]:
-        raise ValueError(
-            f"unknown subset {subset!r} for {dataset}; valid subsets: {', '.join(SUBSETS[dataset])}"
-        )
+    return DATASET_SUBSET_RULES[dataset]
+
+
+def _check_names(dataset: str, subset: str, rule: str) -> None:
+    """Raise ``ValueError`` for an unknown subset of the rule, listing valid choices."""
+    if subset not in SUBSET_RULES[rule]:
+        valid = ", ".join(SUBSET_RULES[rule])
+        raise ValueError(f"unknown subset {subset!r} for {dataset}; valid subsets: {valid}")
 
 
 def _castelli_disagreement(anion_set: str, structure: Structure, roles: SiteRoles) -> str:
@@ -261,9 +286,10 @@ def _select_by_structure(
     entry_id: str,
     structure: Structure | None,
     roles: SiteRoles | None,
+    metadata: Mapping[str, Any],
     out: SubsetSelection,
 ) -> None:
-    """Select one OQMD / JARVIS entry by its perovskite class."""
+    """Select one entry by its perovskite class (OQMD, JARVIS, a user's data)."""
     if subset == "all":
         out.selected.append(entry_id)
         return
@@ -281,15 +307,35 @@ def _select_by_structure(
         out.excluded[entry_id] = f"other perovskite class: {kind}"
 
 
-def select_subset(dataset: str, subset: str, items: Iterable[SubsetItem]) -> SubsetSelection:
+def _select_all(
+    subset: str,
+    entry_id: str,
+    structure: Structure | None,
+    roles: SiteRoles | None,
+    metadata: Mapping[str, Any],
+    out: SubsetSelection,
+) -> None:
+    """Every entry (the ``all`` subset of the ``none`` rule)."""
+    out.selected.append(entry_id)
+
+
+#: The selector of each subset rule.
+_SELECTORS = {"anion_set": _select_castelli, "structure": _select_by_structure, "none": _select_all}
+
+
+def select_subset(
+    dataset: str, subset: str, items: Iterable[SubsetItem], *, rule: str | None = None
+) -> SubsetSelection:
     """Select the ids of a perovskite subset, with a reason for every exclusion.
 
     Args:
-        dataset: One of :data:`SUBSETS` (``"castelli_perovskites"``,
-            ``"oqmd_perovskites"``, ``"jarvis_dft_3d"``, ``"mp20_subset"``).
-        subset: A subset name valid for ``dataset`` (see :data:`SUBSET_TABLE`).
+        dataset: A registered dataset (``"castelli_perovskites"``,
+            ``"oqmd_perovskites"``, ``"jarvis_dft_3d"``, ``"mp20_subset"``) or,
+            with ``rule``, any dataset name.
+        subset: A subset name valid for the rule (see :data:`SUBSET_RULES`).
         items: ``(id, structure, roles, metadata)`` per entry; ``roles=None`` is
-            computed on demand; Castelli needs ``metadata["anion_set"]``.
+            computed on demand; the ``anion_set`` rule needs ``metadata["anion_set"]``.
+        rule: A key of :data:`SUBSET_RULES`; default: the registered dataset's.
 
     Returns:
         The selection: selected ids in input order, excluded ids with reasons,
@@ -299,19 +345,15 @@ def select_subset(dataset: str, subset: str, items: Iterable[SubsetItem]) -> Sub
         ValueError: For an unknown dataset or subset (the message lists the valid
             choices) or a repeated id.
     """
-    _check_names(dataset, subset)
+    rule = subset_rule(dataset, rule)
+    _check_names(dataset, subset, rule)
     out = SubsetSelection(dataset=dataset, subset=subset)
     seen: set[str] = set()
     for entry_id, structure, roles, metadata in items:
         if entry_id in seen:
             raise ValueError(f"duplicate id {entry_id!r} in {dataset}")
         seen.add(entry_id)
-        if dataset == "castelli_perovskites":
-            _select_castelli(subset, entry_id, structure, roles, metadata, out)
-        elif dataset in ("oqmd_perovskites", "jarvis_dft_3d"):
-            _select_by_structure(subset, entry_id, structure, roles, out)
-        else:
-            out.selected.append(entry_id)
+        _SELECTORS[rule](subset, entry_id, structure, roles, metadata, out)
     if out.disagreements:
         logger.warning(
             "%d %s entries disagree with their anion_set (first: %s)",
@@ -322,12 +364,15 @@ def select_subset(dataset: str, subset: str, items: Iterable[SubsetItem]) -> Sub
     return out
 
 
-def subset_counts(dataset: str, items: Iterable[SubsetItem]) -> dict[str, dict[str, int]]:
+def subset_counts(
+    dataset: str, items: Iterable[SubsetItem], *, rule: str | None = None
+) -> dict[str, dict[str, int]]:
     """Sizes of every subset of a dataset, assigning roles once per entry.
 
     Args:
-        dataset: One of :data:`SUBSETS`.
+        dataset: One of :data:`SUBSETS`, or any name with ``rule``.
         items: ``(id, structure, roles, metadata)`` per entry (consumed once).
+        rule: A key of :data:`SUBSET_RULES`; default: the registered dataset's.
 
     Returns:
         ``{subset: SubsetSelection.summary()}`` for every subset of ``dataset``,
@@ -337,8 +382,7 @@ def subset_counts(dataset: str, items: Iterable[SubsetItem]) -> dict[str, dict[s
     Raises:
         ValueError: For an unknown dataset.
     """
-    if dataset not in SUBSETS:
-        raise ValueError(f"unknown dataset {dataset!r}; valid datasets: {', '.join(SUBSETS)}")
+    rule = subset_rule(dataset, rule)
     prepared: list[SubsetItem] = []
     classes: Counter[str] = Counter()
     for entry_id, structure, roles, metadata in items:
@@ -347,6 +391,9 @@ def subset_counts(dataset: str, items: Iterable[SubsetItem]) -> dict[str, dict[s
         if structure is not None and roles is not None:
             classes[str(classify_perovskite(structure, roles) or "none")] += 1
         prepared.append((entry_id, structure, roles, metadata))
-    counts = {name: select_subset(dataset, name, prepared).summary() for name in SUBSETS[dataset]}
+    counts = {
+        name: select_subset(dataset, name, prepared, rule=rule).summary()
+        for name in SUBSET_RULES[rule]
+    }
     counts["classes"] = dict(classes)
     return counts
