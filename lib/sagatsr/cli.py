@@ -55,11 +55,28 @@ def _cmd_features_build_tables(args: argparse.Namespace) -> int:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
+    from sagatsr.data.registry import DATASETS, user_dataset
     from sagatsr.graphs.neighbors import NeighborConfig
-    from sagatsr.prepare import prepare_dataset
+    from sagatsr.prepare import prepare_dataset, target_specs
 
+    dataset: object = args.dataset
+    if args.dataset not in DATASETS and (Path(args.dataset).exists() or args.target):
+        if not args.name or not args.target:
+            raise ValueError(
+                f"{args.dataset} is not a registered dataset: to prepare your own data give "
+                "--name NAME and at least one --target COLUMN[:UNIT]"
+            )
+        dataset = user_dataset(
+            args.dataset,
+            name=args.name,
+            targets=target_specs(args.target),
+            id_column=args.id_column,
+            cif_column=args.cif_column,
+            labels=args.labels,
+            split_column=args.split_column,
+        )
     summary = prepare_dataset(
-        args.dataset,
+        dataset,
         raw_root=args.raw,
         out_dir=args.out,
         cache_path=args.cache,
@@ -344,6 +361,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sagatsr`` command."""
+    from sagatsr.graphs.config import NeighborConfig
+
     parser = argparse.ArgumentParser(prog="sagatsr", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -375,12 +394,34 @@ def build_parser() -> argparse.ArgumentParser:
     prepare = commands.add_parser(
         "prepare", help="validate a dataset, assign roles, build graphs and splits"
     )
-    prepare.add_argument("dataset", help="dataset name, e.g. castelli_perovskites")
+    prepare.add_argument(
+        "dataset",
+        help="a registered dataset (castelli_perovskites, oqmd_perovskites, mp20_subset, "
+        "jarvis_dft_3d) or the path of your own data: a folder or zip of CIF files with a "
+        "labels CSV, a CSV or JSON with a CIF column, a JSON list of pymatgen structures, "
+        "an extended-XYZ file or an ASE database",
+    )
     prepare.add_argument("--raw", default=None, help="mirror-layout folder (default: the mirror)")
     prepare.add_argument("--out", required=True, type=Path, help="output folder")
     prepare.add_argument("--cache", default=None, type=Path, help="graph cache (SQLite file)")
-    prepare.add_argument("--cutoff", default=8.0, type=float, help="neighbour cutoff, angstrom")
-    prepare.add_argument("--max-neighbors", default=12, type=int)
+    own = prepare.add_argument_group("your own data")
+    own.add_argument("--name", default="", help="dataset name (reports, run metadata)")
+    own.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        help="target column and unit, e.g. band_gap:eV (repeatable; no unit: dimensionless)",
+    )
+    own.add_argument("--id-column", default="id")
+    own.add_argument("--cif-column", default="cif", help="column of CIF text (CSV, JSON)")
+    own.add_argument("--labels", default=None, help="labels CSV of a folder or zip of CIFs")
+    own.add_argument(
+        "--split-column", default="", help="column of train/val/test values (default: random)"
+    )
+    prepare.add_argument(
+        "--cutoff", default=NeighborConfig.cutoff, type=float, help="neighbour cutoff, angstrom"
+    )
+    prepare.add_argument("--max-neighbors", default=NeighborConfig.max_neighbors, type=int)
     prepare.add_argument("--seed", default=0, type=int)
     prepare.add_argument("--workers", default=1, type=int)
     prepare.add_argument("--max-entries", default=0, type=int, help="0 = all entries")
@@ -419,8 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
     featurize.add_argument("--raw", default=None, help="mirror root (default: the mirror)")
     featurize.add_argument("--workers", default=2, type=int)
     featurize.add_argument("--max-entries", default=0, type=int, help="0 = all entries")
-    featurize.add_argument("--cutoff", default=8.0, type=float, help="angstrom")
-    featurize.add_argument("--max-neighbors", default=12, type=int)
+    featurize.add_argument("--cutoff", default=NeighborConfig.cutoff, type=float, help="angstrom")
+    featurize.add_argument("--max-neighbors", default=NeighborConfig.max_neighbors, type=int)
     featurize.add_argument("--out", default="reports/metrics/featurize.json", type=Path)
     featurize.set_defaults(handler=_cmd_benchmark_featurize)
     matbench = benchmarks.add_parser("matbench", help="Matbench perovskites, 5 folds")

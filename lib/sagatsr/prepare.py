@@ -20,11 +20,13 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import logging
 import math
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,10 +35,11 @@ import numpy as np
 import pandas as pd
 
 from sagatsr.config import mirror_root
-from sagatsr.data.registry import get_dataset, open_source
+from sagatsr.data.records import TargetSpec
+from sagatsr.data.registry import DATASETS, DatasetSpec, get_dataset, open_source
 from sagatsr.data.roles import SiteRoles
 from sagatsr.data.splits import Split, matbench_splits, random_split, save_split
-from sagatsr.data.subsets import SUBSETS, select_subset
+from sagatsr.data.subsets import SUBSET_RULES, select_subset
 from sagatsr.data.validation import LoadResult, load_records
 from sagatsr.features import GLOBAL_FEATURES, unsupported_elements
 from sagatsr.graphs.batch_build import build_graphs
@@ -46,6 +49,8 @@ from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.graphs.store import GraphStore, save_graph_store
 from sagatsr.io_utils import atomic_open, write_json
 from sagatsr.provenance import run_info
+
+logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 
@@ -151,8 +156,51 @@ class PreparedDataset:
         )
 
 
+def _spec(dataset: str | DatasetSpec) -> DatasetSpec:
+    return dataset if isinstance(dataset, DatasetSpec) else get_dataset(dataset)
+
+
+def target_specs(options: Sequence[str]) -> list[TargetSpec]:
+    """Targets of a user's dataset from ``COLUMN[:UNIT]`` options.
+
+    The unit is checked by the project's unit parser (:func:`sagatsr.sr.units.parse_unit`);
+    a target given without one is dimensionless, with a warning.
+
+    Args:
+        options: E.g. ``["band_gap:eV", "formation_energy_per_atom:eV/atom"]``.
+
+    Returns:
+        One spec per option (no plausible-range check: the unit says nothing about it).
+
+    Raises:
+        ValueError: For an empty column name, a repeated target or an unknown unit.
+    """
+    from sagatsr.sr.units import parse_unit
+
+    specs: list[TargetSpec] = []
+    for option in options:
+        column, _, unit = option.partition(":")
+        column, unit = column.strip(), unit.strip()
+        if not column:
+            raise ValueError(f"target {option!r} has no column name (COLUMN[:UNIT])")
+        if column in {t.name for t in specs}:
+            raise ValueError(f"target {column!r} is given twice")
+        if unit:
+            try:
+                parse_unit(unit)
+            except ValueError as error:
+                raise ValueError(
+                    f"target {column!r}: unit {unit!r} is not understood ({error})"
+                ) from None
+        else:
+            logger.warning("target %s has no unit (COLUMN:UNIT); treated as dimensionless", column)
+            unit = "1"
+        specs.append(TargetSpec(column, unit, f"user target {column}"))
+    return specs
+
+
 def read_records(
-    name: str,
+    dataset: str | DatasetSpec,
     *,
     raw_root: str | os.PathLike[str] | None,
     max_entries: int = 0,
@@ -161,17 +209,23 @@ def read_records(
     """Read and validate a dataset (the first step of :func:`prepare_dataset`).
 
     Args:
-        name: Registered dataset name.
+        dataset: A registered dataset name, or the spec of a user's dataset
+            (:func:`sagatsr.data.registry.user_dataset`).
         raw_root: Mirror-layout folder; ``None`` uses ``$SAGATSR_DATA_MIRROR`` or,
-            when that is unset too, the public download.
+            when that is unset too, the public download (registered datasets only).
         max_entries: Read only the first entries (0 = all).
         workers: Processes used to parse CIF text.
 
     Returns:
         The valid records and the validation report.
     """
-    spec = get_dataset(name)
-    entries = open_source(name, mirror_root(raw_root)).iter_entries()
+    spec = _spec(dataset)
+    name = spec.name
+    if name in DATASETS:
+        source = open_source(name, mirror_root(raw_root))
+    else:
+        source = spec.open_mirror(Path())
+    entries = source.iter_entries()
     if max_entries > 0:
         entries = itertools.islice(entries, max_entries)
     return load_records(
@@ -185,7 +239,7 @@ def read_records(
 
 
 def prepare_dataset(
-    name: str,
+    dataset: str | DatasetSpec,
     *,
     raw_root: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str],
@@ -202,7 +256,9 @@ def prepare_dataset(
     """Prepare dataset ``name`` into ``out_dir``.
 
     Args:
-        name: Registered dataset name (see :func:`sagatsr.data.registry.list_datasets`).
+        dataset: A registered dataset name (see
+            :func:`sagatsr.data.registry.list_datasets`) or the spec of a user's
+            dataset (:func:`sagatsr.data.registry.user_dataset`).
         raw_root: Mirror-layout folder; ``None`` uses ``$SAGATSR_DATA_MIRROR`` or,
             when that is unset too, the public download.
         out_dir: Output folder (replaced when the run completes).
@@ -222,10 +278,18 @@ def prepare_dataset(
     """
     started = time.perf_counter()
     neighbors = neighbors or NeighborConfig()
-    spec = get_dataset(name)
-    loaded = read_records(name, raw_root=raw_root, max_entries=max_entries, workers=workers)
+    spec = _spec(dataset)
+    name = spec.name
+    loaded = read_records(spec, raw_root=raw_root, max_entries=max_entries, workers=workers)
     records = loaded.records
     summary = loaded.report.summary()
+    if summary["n_entries"] == 0:
+        raise ValueError(f"{name}: the source holds no entries")
+    if not records:
+        raise ValueError(
+            f"{name}: none of the {summary['n_entries']} entries is valid "
+            f"(issues: {summary['issues']}); nothing to prepare"
+        )
 
     cache = GraphCache(cache_path) if cache_path else None
     try:
@@ -241,8 +305,8 @@ def prepare_dataset(
         if cache is not None:
             cache.close()
 
-    subset_ids, exclusions = _select_subsets(name, records, built.graphs)
-    splits = _make_splits(name, records, subset_ids, seed, val_fraction, test_fraction)
+    subset_ids, exclusions = _select_subsets(spec, records, built.graphs)
+    splits = _make_splits(spec, records, subset_ids, seed, val_fraction, test_fraction)
 
     final = Path(out_dir)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -331,43 +395,68 @@ def _roles_from_graph(arrays: GraphArrays) -> SiteRoles:
 
 
 def _select_subsets(
-    name: str, records: list, graphs: dict[str, GraphArrays]
+    spec: DatasetSpec, records: list, graphs: dict[str, GraphArrays]
 ) -> tuple[dict[str, list[str]], list[tuple[str, str, str]]]:
     with_graph = [r for r in records if r.id in graphs]
     items = [(r.id, r.structure, _roles_from_graph(graphs[r.id]), r.metadata) for r in with_graph]
     subset_ids: dict[str, list[str]] = {}
     exclusions: list[tuple[str, str, str]] = []
-    for subset in SUBSETS[name]:
-        selection = select_subset(name, subset, items)
+    for subset in SUBSET_RULES[spec.subset_rule]:
+        selection = select_subset(spec.name, subset, items, rule=spec.subset_rule)
         subset_ids[subset] = list(selection.ids)
         exclusions.extend((subset, i, reason) for i, reason in selection.excluded.items())
     return subset_ids, exclusions
 
 
+def _matbench_folds(
+    spec: DatasetSpec, ids: list[str], records: dict, seed: int, val: float, test: float
+) -> list[Split]:
+    folds = [int(records[i].metadata["matbench_test_fold"]) for i in ids]
+    return matbench_splits(ids, folds, val_fraction=val, seed=seed)
+
+
+def _random(
+    spec: DatasetSpec, ids: list[str], records: dict, seed: int, val: float, test: float
+) -> list[Split]:
+    return [random_split(ids, fractions=(1.0 - val - test, val, test), seed=seed)]
+
+
+def _from_column(
+    spec: DatasetSpec, ids: list[str], records: dict, seed: int, val: float, test: float
+) -> list[Split]:
+    parts: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+    for entry_id in ids:
+        value = str(records[entry_id].metadata.get(spec.split_column, "")).strip().lower()
+        if value not in parts:
+            raise ValueError(
+                f"{spec.name}: entry {entry_id!r} has {spec.split_column}={value!r}; the split "
+                "column must hold train, val or test"
+            )
+        parts[value].append(entry_id)
+    return [
+        Split(spec.split_column, tuple(parts["train"]), tuple(parts["val"]), tuple(parts["test"]))
+    ]
+
+
+#: How each split rule of :class:`~sagatsr.data.registry.DatasetSpec` makes its splits.
+_SPLIT_MAKERS = {"matbench_folds": _matbench_folds, "random": _random, "column": _from_column}
+
+
 def _make_splits(
-    name: str,
+    spec: DatasetSpec,
     records: list,
     subset_ids: dict[str, list[str]],
     seed: int,
     val_fraction: float,
     test_fraction: float,
 ) -> dict[str, list[Split]]:
-    folds = {r.id: r.metadata.get("matbench_test_fold") for r in records}
-    splits: dict[str, list[Split]] = {}
-    for subset, ids in subset_ids.items():
-        if not ids:
-            continue
-        if name == "castelli_perovskites":
-            subset_folds = [int(folds[i]) for i in ids]
-            splits[subset] = matbench_splits(
-                ids, subset_folds, val_fraction=val_fraction, seed=seed
-            )
-        else:
-            train = 1.0 - val_fraction - test_fraction
-            splits[subset] = [
-                random_split(ids, fractions=(train, val_fraction, test_fraction), seed=seed)
-            ]
-    return splits
+    by_id = {r.id: r for r in records}
+    make = _SPLIT_MAKERS[spec.split_rule]
+    return {
+        subset: make(spec, ids, by_id, seed, val_fraction, test_fraction)
+        for subset, ids in subset_ids.items()
+        if ids
+    }
 
 
 def _write_records(

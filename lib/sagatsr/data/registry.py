@@ -9,7 +9,7 @@ whose message says how to configure the mirror.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +41,13 @@ class DatasetSpec:
         download_host: Where ``download`` goes, for error messages.
         metadata_types: Metadata columns converted to a type by validation
             (an entry whose value does not convert is reported).
+        subset_rule: How subsets are chosen (a key of
+            :data:`sagatsr.data.subsets.SUBSET_RULES`).
+        split_rule: How splits are made: ``"matbench_folds"`` (the official
+            folds, from the ``matbench_test_fold`` metadata), ``"random"``
+            (seeded train/validation/test) or ``"column"`` (the values
+            ``train``/``val``/``test`` of the metadata column ``split_column``).
+        split_column: The column of the ``"column"`` rule.
     """
 
     name: str
@@ -51,6 +58,9 @@ class DatasetSpec:
     download: Callable[[], list[RawEntry]]
     download_host: str
     metadata_types: dict[str, type] = field(default_factory=dict)
+    subset_rule: str = "none"
+    split_rule: str = "random"
+    split_column: str = ""
 
     @property
     def target_names(self) -> tuple[str, ...]:
@@ -133,6 +143,8 @@ DATASETS: dict[str, DatasetSpec] = {
             download=public.fetch_castelli,
             download_host="matminer / figshare",
             metadata_types={"matbench_test_fold": int},
+            subset_rule="anion_set",
+            split_rule="matbench_folds",
         ),
         DatasetSpec(
             name="oqmd_perovskites",
@@ -143,6 +155,7 @@ DATASETS: dict[str, DatasetSpec] = {
             open_mirror=lambda folder: _archive(folder, _OQMD_TARGETS),
             download=public.fetch_oqmd,
             download_host="oqmd.org (OPTIMADE)",
+            subset_rule="structure",
         ),
         DatasetSpec(
             name="mp20_subset",
@@ -164,9 +177,72 @@ DATASETS: dict[str, DatasetSpec] = {
             open_mirror=_jarvis_mirror,
             download=public.fetch_jarvis,
             download_host="figshare (jarvis-tools)",
+            subset_rule="structure",
         ),
     )
 }
+
+
+def _no_download() -> list[RawEntry]:
+    raise OSError("a user's dataset is read from its own path, there is nothing to download")
+
+
+def user_dataset(
+    path: str | os.PathLike[str],
+    *,
+    name: str,
+    targets: Sequence[TargetSpec],
+    id_column: str = "id",
+    cif_column: str = "cif",
+    labels: str | os.PathLike[str] | None = None,
+    split_column: str = "",
+) -> DatasetSpec:
+    """A dataset spec for a user's own file or folder (:mod:`sagatsr.data.user`).
+
+    Subsets follow the structure rule (perovskite subsets where the site roles
+    find perovskites, ``all`` always); the split is seeded random unless
+    ``split_column`` names a column of ``train``/``val``/``test`` values.
+
+    Args:
+        path: The data (a folder or zip of CIFs, a CSV, JSON, extended XYZ or ASE database).
+        name: Dataset name (folder names, reports).
+        targets: The targets, with units.
+        id_column: Id column / key.
+        cif_column: Column of CIF text (CSV and JSON).
+        labels: Labels CSV of a folder or zip of CIFs.
+        split_column: Column with each entry's part; ``""``: random split.
+
+    Returns:
+        The spec; ``open_mirror`` ignores its folder argument and reads ``path``.
+
+    Raises:
+        ValueError: If ``name`` is a registered dataset or there is no target.
+    """
+    from sagatsr.data.user import user_source
+
+    if name in DATASETS:
+        raise ValueError(f"{name!r} is a registered dataset; give your dataset another --name")
+    if not targets:
+        raise ValueError("give at least one target column")
+    names = [t.name for t in targets]
+
+    def source(_: Path) -> Source:
+        return user_source(
+            path, targets=names, id_column=id_column, cif_column=cif_column, labels=labels
+        )
+
+    return DatasetSpec(
+        name=name,
+        description=f"user dataset from {path}",
+        targets=tuple(targets),
+        citation="",
+        open_mirror=source,
+        download=_no_download,
+        download_host=str(path),
+        subset_rule="structure",
+        split_rule="column" if split_column else "random",
+        split_column=split_column,
+    )
 
 
 def list_datasets() -> list[str]:

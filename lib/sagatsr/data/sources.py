@@ -74,6 +74,22 @@ def read_label_rows(path: Path, id_column: str) -> list[dict[str, str]]:
         return [dict(row) for row in reader]
 
 
+def check_columns(path: Path, rows: list[dict[str, str]], columns: Sequence[str]) -> None:
+    """Raise when a needed column (a target, the CIF column) is not in a file's header.
+
+    Raises:
+        ValueError: Naming the file, the missing columns and the columns it has.
+    """
+    if not rows:
+        return
+    missing = [name for name in columns if name not in rows[0]]
+    if missing:
+        raise ValueError(
+            f"{path} has no column {', '.join(repr(m) for m in missing)} "
+            f"(columns: {', '.join(rows[0])})"
+        )
+
+
 def _split_row(
     row: dict[str, str], id_column: str, targets: Sequence[str], skip: Sequence[str] = ()
 ) -> tuple[dict[str, str | None], dict[str, str]]:
@@ -129,6 +145,7 @@ class CifArchiveSource:
     def iter_entries(self) -> Iterator[RawEntry]:
         """Yield one entry per label row, then one per unlabeled structure."""
         rows = read_label_rows(self.labels, self.id_column)
+        check_columns(self.labels, rows, self.targets)
         members, archive = self._cif_names()
         try:
             seen: set[str] = set()
@@ -193,8 +210,7 @@ class CifColumnCsvSource:
     def iter_entries(self) -> Iterator[RawEntry]:
         """Yield one entry per row, in file order."""
         rows = read_label_rows(self.path, self.id_column)
-        if rows and self.cif_column not in rows[0]:
-            raise ValueError(f"{self.path} has no {self.cif_column!r} column")
+        check_columns(self.path, rows, [self.cif_column, *self.targets])
         for line, row in enumerate(rows, start=2):
             entry_id = (row.get(self.id_column) or "").strip()
             labels, metadata = _split_row(row, self.id_column, self.targets, (self.cif_column,))

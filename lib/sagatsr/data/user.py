@@ -1,0 +1,244 @@
+"""A scientist's own data: the file formats ``sagatsr prepare PATH`` reads.
+
+==========================  ======================================================
+path                        read as
+==========================  ======================================================
+a folder, a ``.zip``        ``<id>.cif`` files plus a labels CSV keyed by id
+                            (``--labels``; default ``labels.csv`` inside the folder
+                            or beside the zip)
+``.csv``, ``.csv.gz``       one row per entry with a column of CIF text
+``.json``                   a list of objects, each with the id, the targets and
+                            either a CIF-text field or ``structure``: a pymatgen
+                            ``Structure.as_dict()``
+``.xyz``, ``.extxyz``       extended XYZ frames (ase); id and targets from each
+                            frame's info line
+``.db``                     an ASE database; id and targets from each row's
+                            key-value pairs
+==========================  ======================================================
+
+Every format ends in :class:`~sagatsr.data.records.RawEntry` objects with CIF
+text, so one validation reports bad input the same way for all of them: a
+record that cannot be converted keeps an empty CIF and is reported as
+unparsable with its file and record, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sagatsr.data.records import RawEntry
+from sagatsr.data.sources import CifArchiveSource, CifColumnCsvSource, Source
+
+#: File suffixes of each user format.
+FORMATS: dict[str, tuple[str, ...]] = {
+    "cif_csv": (".csv", ".csv.gz"),
+    "json": (".json",),
+    "extxyz": (".xyz", ".extxyz"),
+    "ase_db": (".db",),
+    "cif_zip": (".zip",),
+}
+
+
+def _cif_from_structure(structure: Any) -> str:
+    from pymatgen.io.cif import CifWriter
+
+    return str(CifWriter(structure))
+
+
+def _label(value: Any) -> str | None:
+    """A label as the text validation checks (numbers are written as text)."""
+    return None if value is None else str(value)
+
+
+@dataclass
+class JsonRecordsSource:
+    """A JSON list of objects with CIF text or a pymatgen structure dict.
+
+    Args:
+        path: The JSON file.
+        targets: Target field names.
+        id_column: Id field.
+        cif_column: Field with CIF text (used when present in a record).
+    """
+
+    path: Path
+    targets: Sequence[str]
+    id_column: str = "id"
+    cif_column: str = "cif"
+
+    def describe(self) -> str:
+        """Where the entries come from."""
+        return str(self.path)
+
+    def iter_entries(self) -> Iterator[RawEntry]:
+        """Yield one entry per object, in file order.
+
+        Raises:
+            ValueError: If the file is not JSON or not a list of objects.
+        """
+        try:
+            records = json.loads(Path(self.path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{self.path} is not valid JSON ({error})") from None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise ValueError(f"{self.path} must hold a JSON list of objects, one per entry")
+        _check_keys(self.path, records, [self.id_column, *self.targets])
+        for index, record in enumerate(records):
+            origin = f"{Path(self.path).name}:record {index}"
+            cif = record.get(self.cif_column)
+            if cif is None and isinstance(record.get("structure"), dict):
+                cif = self._structure_dict_to_cif(record["structure"])
+            skip = {self.id_column, self.cif_column, "structure", *self.targets}
+            yield RawEntry(
+                id=str(record.get(self.id_column, "") or ""),
+                origin=origin,
+                cif_text=cif if isinstance(cif, str) else "",
+                labels={name: _label(record.get(name)) for name in self.targets},
+                metadata={k: str(v) for k, v in record.items() if k not in skip},
+            )
+
+    @staticmethod
+    def _structure_dict_to_cif(values: dict[str, Any]) -> str:
+        from pymatgen.core import Structure
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return _cif_from_structure(Structure.from_dict(values))
+        except Exception:  # reported by validation as an unparsable structure
+            return ""
+
+
+@dataclass
+class AseSource:
+    """Extended-XYZ frames or ASE database rows (read with ase).
+
+    Args:
+        path: An ``.xyz`` / ``.extxyz`` file or an ASE ``.db`` database.
+        targets: Target keys (info keys of a frame, key-value pairs of a row).
+        id_column: Key of the id (default for frames without it: ``<file>-<index>``).
+    """
+
+    path: Path
+    targets: Sequence[str]
+    id_column: str = "id"
+
+    def describe(self) -> str:
+        """Where the entries come from."""
+        return str(self.path)
+
+    def _records(self) -> Iterator[tuple[str, Any, dict[str, Any]]]:
+        """``(origin, atoms, key-values)`` per frame or row."""
+        path = Path(self.path)
+        if path.suffix == ".db":
+            from ase.db import connect
+
+            for row in connect(str(path)).select():
+                values = {**row.key_value_pairs, **{k: v for k, v in row.data.items()}}
+                yield f"{path.name}:row {row.id}", row.toatoms(), values
+        else:
+            from ase.io import iread
+
+            try:
+                for index, atoms in enumerate(iread(str(path), index=":", format="extxyz")):
+                    yield f"{path.name}:frame {index}", atoms, dict(atoms.info)
+            except Exception as error:
+                raise ValueError(f"{path} is not a readable extended-XYZ file ({error})") from None
+
+    def iter_entries(self) -> Iterator[RawEntry]:
+        """Yield one entry per frame or row, in file order.
+
+        Raises:
+            ValueError: If no frame or row has a target key.
+        """
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        stem = Path(self.path).stem
+        records = list(self._records())
+        _check_keys(self.path, [values for _, _, values in records], self.targets)
+        for index, (origin, atoms, values) in enumerate(records):
+            try:
+                cif = _cif_from_structure(AseAtomsAdaptor.get_structure(atoms))
+            except Exception:  # no cell, no atoms: validation reports the empty CIF
+                cif = ""
+            skip = {self.id_column, *self.targets}
+            yield RawEntry(
+                id=str(values.get(self.id_column, f"{stem}-{index}")),
+                origin=origin,
+                cif_text=cif,
+                labels={name: _label(values.get(name)) for name in self.targets},
+                metadata={k: str(v) for k, v in values.items() if k not in skip},
+            )
+
+
+def _check_keys(path: Path, records: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+    """Raise when a needed key is in none of the records (a misspelt column, most likely).
+
+    Raises:
+        ValueError: Naming the file, the missing keys and the keys it has.
+    """
+    if not records:
+        return
+    present = set().union(*(record.keys() for record in records))
+    missing = [key for key in keys if key not in present]
+    if missing:
+        raise ValueError(
+            f"{path} has no field {', '.join(repr(m) for m in missing)} in any record "
+            f"(fields: {', '.join(sorted(map(str, present)))})"
+        )
+
+
+def detect_format(path: Path) -> str:
+    """The user format of a path (a key of :data:`FORMATS`, or ``"cif_folder"``).
+
+    Raises:
+        FileNotFoundError: If the path does not exist.
+        ValueError: For a file of no known format (the message lists them).
+    """
+    if path.is_dir():
+        return "cif_folder"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist")
+    name = path.name.lower()
+    for fmt, suffixes in FORMATS.items():
+        if name.endswith(suffixes):
+            return fmt
+    known = ", ".join(s for suffixes in FORMATS.values() for s in suffixes)
+    raise ValueError(f"{path}: unknown format (a folder of CIF files, or a file ending in {known})")
+
+
+def user_source(
+    path: str | Path,
+    *,
+    targets: Sequence[str],
+    id_column: str = "id",
+    cif_column: str = "cif",
+    labels: str | Path | None = None,
+) -> Source:
+    """A source for a user's file or folder (see the module docstring).
+
+    Raises:
+        FileNotFoundError: If the path, or the labels CSV a folder or zip needs, is missing.
+        ValueError: For an unknown format.
+    """
+    path = Path(path)
+    fmt = detect_format(path)
+    if fmt in ("cif_folder", "cif_zip"):
+        default = path / "labels.csv" if fmt == "cif_folder" else path.with_name("labels.csv")
+        labels_path = Path(labels) if labels else default
+        if not labels_path.is_file():
+            raise FileNotFoundError(
+                f"{path} needs a labels CSV keyed by {id_column!r}: {labels_path} does not exist "
+                "(give it with --labels)"
+            )
+        return CifArchiveSource(path, labels_path, targets=list(targets), id_column=id_column)
+    if fmt == "cif_csv":
+        return CifColumnCsvSource(path, list(targets), id_column=id_column, cif_column=cif_column)
+    if fmt == "json":
+        return JsonRecordsSource(path, list(targets), id_column=id_column, cif_column=cif_column)
+    return AseSource(path, list(targets), id_column=id_column)

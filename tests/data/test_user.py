@@ -1,0 +1,197 @@
+"""A user's own data in every supported format, and bad input per format."""
+
+import json
+
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from sagatsr.data.registry import user_dataset
+from sagatsr.data.user import detect_format, user_source
+from sagatsr.prepare import prepare_dataset, target_specs
+from tests.support.datasets import GOOD, cif
+
+#: Two perovskites and a non-perovskite (rock salt) with a band gap each.
+ROCK_SALT = Structure.from_spacegroup(
+    "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+)
+
+
+def structures() -> dict[str, Structure]:
+    return {"srtio3": GOOD["p-1"], "cspbi3": GOOD["p-6"], "nacl": ROCK_SALT}
+
+
+GAPS = {"srtio3": 1.8, "cspbi3": 1.6, "nacl": 5.0}
+
+
+def write_cif_folder(folder, *, zipped=False):
+    import zipfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "labels.csv").write_text("id,gap\n" + "".join(f"{k},{v}\n" for k, v in GAPS.items()))
+    if zipped:
+        with zipfile.ZipFile(folder / "structures.zip", "w") as archive:
+            for name, structure in structures().items():
+                archive.writestr(f"{name}.cif", cif(structure))
+        return folder / "structures.zip"
+    for name, structure in structures().items():
+        (folder / f"{name}.cif").write_text(cif(structure))
+    return folder
+
+
+def write_format(tmp_path, fmt):
+    if fmt in ("folder", "zip"):
+        return write_cif_folder(tmp_path / "data", zipped=fmt == "zip")
+    if fmt == "csv":
+        import csv
+
+        path = tmp_path / "data.csv"
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "gap", "cif"])
+            for name, structure in structures().items():
+                writer.writerow([name, GAPS[name], cif(structure)])
+        return path
+    if fmt == "json_cif":
+        path = tmp_path / "data.json"
+        rows = [{"id": n, "gap": GAPS[n], "cif": cif(s)} for n, s in structures().items()]
+        path.write_text(json.dumps(rows))
+        return path
+    if fmt == "json_structures":
+        path = tmp_path / "data.json"
+        rows = [
+            {"id": n, "gap": GAPS[n], "structure": s.as_dict()} for n, s in structures().items()
+        ]
+        path.write_text(json.dumps(rows))
+        return path
+    from ase.io import write
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    frames = []
+    for name, structure in structures().items():
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        atoms.info.update({"id": name, "gap": GAPS[name]})
+        frames.append(atoms)
+    if fmt == "extxyz":
+        path = tmp_path / "data.extxyz"
+        write(str(path), frames, format="extxyz")
+        return path
+    from ase.db import connect
+
+    path = tmp_path / "data.db"
+    with connect(str(path)) as db:
+        for atoms in frames:
+            info = dict(atoms.info)
+            atoms.info = {}
+            db.write(atoms, key_value_pairs={"name_id": info["id"], "gap": info["gap"]})
+    return path
+
+
+@pytest.mark.parametrize(
+    "fmt", ["folder", "zip", "csv", "json_cif", "json_structures", "extxyz", "ase_db"]
+)
+def test_every_format_reads_the_same_entries(tmp_path, fmt) -> None:
+    path = write_format(tmp_path, fmt)
+    id_column = "name_id" if fmt == "ase_db" else "id"
+    entries = list(user_source(path, targets=["gap"], id_column=id_column).iter_entries())
+    assert sorted(e.id for e in entries) == sorted(GAPS)
+    for entry in entries:
+        assert float(entry.labels["gap"]) == GAPS[entry.id]
+        parsed = Structure.from_str(entry.cif_text, fmt="cif")
+        assert (
+            parsed.composition.reduced_formula == structures()[entry.id].composition.reduced_formula
+        )
+        assert entry.origin  # names the file and record
+
+
+def test_prepare_a_user_dataset_with_roles_subsets_and_a_seeded_split(tmp_path) -> None:
+    path = write_format(tmp_path, "csv")
+    spec = user_dataset(path, name="mine", targets=target_specs(["gap:eV"]))
+    prepared = prepare_dataset(
+        spec, raw_root=None, out_dir=tmp_path / "prepared", val_fraction=0.34, test_fraction=0.33
+    )
+    assert prepared.name == "mine" and prepared.manifest["targets"][0]["unit"] == "eV"
+    assert set(prepared.subset_ids("all")) == set(GAPS)
+    assert set(prepared.subset_ids("ABO3")) == {"srtio3"} and set(prepared.subset_ids("ABX3")) == {
+        "cspbi3"
+    }
+    # the rock salt has no A or B site: its role-based features are missing, never made up
+    store = prepared.graphs()
+    names = prepared.manifest["global_features"]
+    row = store.global_features[store.index_of(["nacl"])[0]]
+    assert row[names.index("tolerance_factor")] != row[names.index("tolerance_factor")]  # nan
+    assert (tmp_path / "prepared" / "splits" / "all" / "random").is_dir()
+
+
+def test_a_split_column_gives_the_user_s_split(tmp_path) -> None:
+    path = tmp_path / "data.json"
+    parts = {"srtio3": "train", "cspbi3": "val", "nacl": "test"}
+    rows = [
+        {"id": n, "gap": GAPS[n], "cif": cif(s), "part": parts[n]} for n, s in structures().items()
+    ]
+    path.write_text(json.dumps(rows))
+    spec = user_dataset(path, name="mine", targets=target_specs(["gap:eV"]), split_column="part")
+    prepared = prepare_dataset(spec, raw_root=None, out_dir=tmp_path / "prepared")
+    assert prepared.manifest["splits"]["all"]["part"] == {"train": 1, "val": 1, "test": 1}
+    split = tmp_path / "prepared" / "splits" / "all" / "part"
+    assert (split / "train.txt").read_text().split() == ["srtio3"]
+    assert (split / "test.txt").read_text().split() == ["nacl"]
+    rows[0]["part"] = "holdout"
+    path.write_text(json.dumps(rows))
+    with pytest.raises(ValueError, match="train, val or test"):
+        prepare_dataset(spec, raw_root=None, out_dir=tmp_path / "again")
+
+
+def test_bad_input_is_named(tmp_path) -> None:
+    path = write_format(tmp_path, "csv")
+    with pytest.raises(ValueError, match="no column 'band_gap'"):
+        list(user_source(path, targets=["band_gap"]).iter_entries())
+    with pytest.raises(ValueError, match="unit 'electronvolts'"):
+        target_specs(["gap:electronvolts"])
+    with pytest.raises(ValueError, match="given twice"):
+        target_specs(["gap:eV", "gap:eV"])
+    assert target_specs(["gap"])[0].unit == "1"  # dimensionless, with a warning
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="empty"):
+        list(user_source(empty, targets=["gap"]).iter_entries())
+    not_json = tmp_path / "broken.json"
+    not_json.write_text("[{")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        list(user_source(not_json, targets=["gap"]).iter_entries())
+    json_path = write_format(tmp_path, "json_cif")
+    with pytest.raises(ValueError, match="no field 'band_gap'"):
+        list(user_source(json_path, targets=["band_gap"]).iter_entries())
+    with pytest.raises(ValueError, match="unknown format"):
+        detect_format(
+            tmp_path / "labels.txt" if (tmp_path / "labels.txt").touch() is None else None
+        )
+    with pytest.raises(FileNotFoundError, match="labels CSV"):
+        user_source(tmp_path, targets=["gap"], labels=tmp_path / "nope.csv")
+    with pytest.raises(ValueError, match="registered dataset"):
+        user_dataset(path, name="castelli_perovskites", targets=target_specs(["gap:eV"]))
+
+
+def test_garbage_cifs_and_duplicate_ids_are_reported_not_dropped(tmp_path) -> None:
+    import csv
+
+    path = tmp_path / "data.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "gap", "cif"])
+        writer.writerow(["srtio3", 1.8, cif(GOOD["p-1"])])
+        writer.writerow(["srtio3", 1.9, cif(GOOD["p-2"])])
+        writer.writerow(["bad", 1.0, "data_x\nthis is not a cif\n"])
+        writer.writerow(["cspbi3", "n/a", cif(GOOD["p-6"])])
+        writer.writerow(["ok", 2.0, cif(GOOD["p-4"])])
+    spec = user_dataset(path, name="mine", targets=target_specs(["gap:eV"]))
+    prepared = prepare_dataset(spec, raw_root=None, out_dir=tmp_path / "prepared")
+    issues = prepared.validation_issues()
+    kinds = set(issues["kind"])
+    assert {"duplicate_id", "unparsable_cif"} <= kinds
+    assert "bad" in set(issues["id"]) and "cspbi3" in set(issues["id"])
+    bad_only = tmp_path / "bad.csv"
+    bad_only.write_text('id,gap,cif\nx,1.0,"garbage"\n')
+    spec = user_dataset(bad_only, name="mine", targets=target_specs(["gap:eV"]))
+    with pytest.raises(ValueError, match="none of the 1 entries is valid"):
+        prepare_dataset(spec, raw_root=None, out_dir=tmp_path / "nothing")
+    assert not (tmp_path / "nothing").exists()
