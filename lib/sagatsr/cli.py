@@ -332,6 +332,41 @@ def _cmd_benchmark_ic_faithfulness(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_distill(args: argparse.Namespace) -> int:
+    from sagatsr.sr.distill import distill_run
+    from sagatsr.sr.formulas import save_formulas
+    from sagatsr.train.run import Run
+
+    run = Run(args.run)
+    if not run.has_model():
+        raise FileNotFoundError(f"{args.run} is not a finished run folder (no model/)")
+    options = {"sisso": {"n_sis": args.n_sis, "max_dim": args.max_dim}}
+    engines = tuple(args.engine or ["sisso"])
+    result = distill_run(
+        run.folder,
+        args.prepared_root,
+        oof_root=args.oof_root or run.oof_dir,
+        k_folds=args.k_folds,
+        top_k=args.top_k,
+        descriptor_k=args.descriptor_k,
+        engines=engines,
+        sr_options=options,
+        fold_epochs=args.fold_epochs,
+        ranking=args.ranking,
+        group_rule=not args.no_group_rule,
+    )
+    saved = save_formulas(result, run.folder, args.command_line)
+    unit = saved["unit"]
+    print(f"{result.run}: {saved['target']}, network test MAE {saved['gnn_test_mae']:.4g} {unit}")
+    for formula in saved["formulas"]:
+        print(
+            f"  [{formula['engine']}, {formula['mode']}] test MAE {formula['test_mae']:.4g} {unit}:"
+            f"  {result.data.target} = {formula['expression']}"
+        )
+    print(f"written to {run.formulas_path}")
+    return 0
+
+
 def _cmd_benchmark_trials(args: argparse.Namespace) -> int:
     from sagatsr.bench.trials import collect_trials
 
@@ -452,6 +487,35 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top", type=int, default=5, help="top importance coefficients shown")
     predict.add_argument("--json", action="store_true", help="machine-readable output")
     predict.set_defaults(handler=_cmd_predict, runs_network=True)
+
+    distill = commands.add_parser(
+        "distill", help="symbolic-regression formulas of a trained run (written into the run)"
+    )
+    distill.add_argument("run", type=Path, help="a finished run folder")
+    distill.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
+    distill.add_argument(
+        "--engine",
+        action="append",
+        choices=["sisso", "operon", "pysr"],
+        default=None,
+        help="SR engine (repeatable; default sisso)",
+    )
+    distill.add_argument("--top-k", type=int, default=5, help="features given to SR with Ep")
+    distill.add_argument("--descriptor-k", type=int, default=10, help="features without Ep")
+    distill.add_argument(
+        "--ranking", choices=["ic", "permutation", "integrated_gradients"], default="ic"
+    )
+    distill.add_argument(
+        "--no-group-rule", action="store_true", help="allow near-duplicate features together"
+    )
+    distill.add_argument("--k-folds", type=int, default=3, help="fold models for out-of-fold Ep")
+    distill.add_argument(
+        "--fold-epochs", type=int, default=0, help="epochs of the fold models (0: the run's)"
+    )
+    distill.add_argument("--oof-root", type=Path, default=None, help="default: <run>/oof")
+    distill.add_argument("--n-sis", type=int, default=100, help="SISSO screening size")
+    distill.add_argument("--max-dim", type=int, default=3, help="SISSO descriptor dimension")
+    distill.set_defaults(handler=_cmd_distill, runs_network=True)
 
     benchmark = commands.add_parser("benchmark", help="measure speed; write reports/metrics")
     benchmarks = benchmark.add_subparsers(dest="benchmark_command", required=True)

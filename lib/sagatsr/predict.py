@@ -31,6 +31,8 @@ from sagatsr.graphs.batch_build import build_graphs
 from sagatsr.graphs.build import featurizer_key, to_data
 from sagatsr.model import load_model, read_model_config
 from sagatsr.model.structures import predict_graphs_with_ic
+from sagatsr.sr.distill import EP
+from sagatsr.sr.formulas import best_formula, evaluate_formula
 from sagatsr.train.ensemble import LoadedEnsemble, ensemble_members, is_ensemble
 from sagatsr.train.run import Run
 
@@ -52,6 +54,8 @@ class Prediction:
         formula: Reduced formula of the structure.
         top_features: The largest global importance coefficients:
             ``{"name", "label", "unit", "value", "importance"}`` each.
+        sr_formula: The run's best distilled formula (``sagatsr distill``), or ``""``.
+        sr_value: Its value for this structure (same unit), or ``None``.
         error: Why the file could not be predicted (``""`` on success).
     """
 
@@ -62,6 +66,8 @@ class Prediction:
     uncertainty: float | None = None
     formula: str = ""
     top_features: list[dict[str, Any]] = field(default_factory=list)
+    sr_formula: str = ""
+    sr_value: float | None = None
     error: str = ""
 
 
@@ -162,6 +168,8 @@ class _Predictor:
         self.target = str(metadata.get("target", "target"))
         self.unit = str(metadata.get("unit", ""))
         self.names = config.global_feature_names
+        run = Run(model_dir.parent)
+        self.sr_formula = None if ensemble else best_formula(run.formulas())
 
     def __call__(
         self, graphs: list[Any], batch_size: int
@@ -219,10 +227,18 @@ def predict_files(
     graphs = [to_data(built.graphs[str(i)]) for i in ready]
     values, uncertainty, ics = predictor(graphs, batch_size)
     names = predictor.names
+    formula_values = None
+    if predictor.sr_formula is not None and ready:
+        features = np.stack([built.graphs[str(i)].global_features for i in ready])
+        inputs = {name: features[:, names.index(name)] for name in names}
+        formula_values = evaluate_formula(predictor.sr_formula, {**inputs, EP: values})
     for row, index in enumerate(ready):
         result = results[index]
         result.value = float(values[row])
         result.uncertainty = None if uncertainty is None else float(uncertainty[row])
+        if formula_values is not None:
+            result.sr_formula = predictor.sr_formula["expression"]
+            result.sr_value = float(formula_values[row])
         if ics is None:
             continue
         features = built.graphs[str(index)].global_features
@@ -249,6 +265,8 @@ def format_predictions(results: Sequence[Prediction]) -> str:
             continue
         spread = "" if r.uncertainty is None else f" +- {r.uncertainty:.2g}"
         lines.append(f"{r.path}: {r.formula} {r.target} = {r.value:.4g}{spread} {r.unit}")
+        if r.sr_value is not None:
+            lines.append(f"    formula: {r.sr_value:.4g} {r.unit}  ({r.target} = {r.sr_formula})")
         for f in r.top_features:
             lines.append(
                 f"    IC {f['importance']:.3f}  {f['name']} = {f['value']:.4g} {f['unit']}"

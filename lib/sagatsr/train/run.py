@@ -11,6 +11,8 @@ member) writes::
     predictions.csv         id, part (train/val/test), target, prediction
     excluded.csv            ids left out of a part, with the reason
     metrics.json            MAE / RMSE / R2 per part, epochs, wall time, settings, provenance
+    formulas.json           symbolic-regression formulas of the run (sagatsr distill), if any
+    oof/                    the fold models that give the out-of-fold Ep of distillation
 
 No other module spells these names; they ask a :class:`Run`.
 """
@@ -81,6 +83,22 @@ class Run:
     def metrics_path(self) -> Path:
         """``metrics.json``."""
         return self.folder / "metrics.json"
+
+    @property
+    def oof_dir(self) -> Path:
+        """Fold models and out-of-fold predictions of ``sagatsr distill``."""
+        return self.folder / "oof"
+
+    @property
+    def formulas_path(self) -> Path:
+        """``formulas.json`` (written by ``sagatsr distill``)."""
+        return self.folder / "formulas.json"
+
+    def formulas(self) -> list[dict[str, Any]]:
+        """The run's distilled formulas (empty when it was not distilled)."""
+        if not self.formulas_path.is_file():
+            return []
+        return json.loads(self.formulas_path.read_text(encoding="utf-8"))["formulas"]
 
     def has_model(self) -> bool:
         """Whether a best model was saved (training finished at least once)."""
