@@ -55,6 +55,32 @@ def test_01_prepare_data(tmp_path) -> None:
 
 
 @pytest.mark.slow
+def test_01_prepares_a_user_dataset(tmp_path) -> None:
+    import json
+
+    from tests.test_user_data_cli import dataset
+
+    data = tmp_path / "mine.csv"
+    dataset(data, n=12)
+    run_notebook(
+        "01_prepare_data.ipynb",
+        tmp_path / "01.ipynb",
+        {
+            "dataset": str(data),
+            "name": "mine",
+            "targets": "gap:eV",
+            "out_dir": str(tmp_path / "prepared"),
+            "cache_path": "",
+            "metrics_path": str(tmp_path / "prepare.json"),
+            "workers": 1,
+        },
+    )
+    manifest = json.loads((tmp_path / "prepared" / "manifest.json").read_text())
+    assert manifest["dataset"] == "mine" and manifest["n_records"] == 12
+    assert manifest["targets"] == [{"name": "gap", "unit": "eV", "description": "user target gap"}]
+
+
+@pytest.mark.slow
 def test_02_train_gat(tmp_path) -> None:
     from sagatsr.graphs.neighbors import NeighborConfig
     from sagatsr.prepare import prepare_dataset

@@ -55,26 +55,18 @@ def _cmd_features_build_tables(args: argparse.Namespace) -> int:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    from sagatsr.data.registry import DATASETS, user_dataset
     from sagatsr.graphs.neighbors import NeighborConfig
-    from sagatsr.prepare import prepare_dataset, target_specs
+    from sagatsr.prepare import dataset_spec, prepare_dataset
 
-    dataset: object = args.dataset
-    if args.dataset not in DATASETS and (Path(args.dataset).exists() or args.target):
-        if not args.name or not args.target:
-            raise ValueError(
-                f"{args.dataset} is not a registered dataset: to prepare your own data give "
-                "--name NAME and at least one --target COLUMN[:UNIT]"
-            )
-        dataset = user_dataset(
-            args.dataset,
-            name=args.name,
-            targets=target_specs(args.target),
-            id_column=args.id_column,
-            cif_column=args.cif_column,
-            labels=args.labels,
-            split_column=args.split_column,
-        )
+    dataset = dataset_spec(
+        args.dataset,
+        name=args.name,
+        targets=args.target,
+        id_column=args.id_column,
+        cif_column=args.cif_column,
+        labels=args.labels or "",
+        split_column=args.split_column,
+    )
     summary = prepare_dataset(
         dataset,
         raw_root=args.raw,

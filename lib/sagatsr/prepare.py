@@ -36,7 +36,7 @@ import pandas as pd
 
 from sagatsr.config import mirror_root
 from sagatsr.data.records import TargetSpec
-from sagatsr.data.registry import DATASETS, DatasetSpec, get_dataset, open_source
+from sagatsr.data.registry import DATASETS, DatasetSpec, get_dataset, open_source, user_dataset
 from sagatsr.data.roles import SiteRoles
 from sagatsr.data.splits import Split, matbench_splits, random_split, save_split
 from sagatsr.data.subsets import SUBSET_RULES, select_subset
@@ -49,6 +49,7 @@ from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.graphs.store import GraphStore, save_graph_store
 from sagatsr.io_utils import atomic_open, write_json
 from sagatsr.provenance import run_info
+from sagatsr.sr.units import parse_unit
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +176,6 @@ def target_specs(options: Sequence[str]) -> list[TargetSpec]:
     Raises:
         ValueError: For an empty column name, a repeated target or an unknown unit.
     """
-    from sagatsr.sr.units import parse_unit
-
     specs: list[TargetSpec] = []
     for option in options:
         column, _, unit = option.partition(":")
@@ -197,6 +196,60 @@ def target_specs(options: Sequence[str]) -> list[TargetSpec]:
             unit = "1"
         specs.append(TargetSpec(column, unit, f"user target {column}"))
     return specs
+
+
+def dataset_spec(
+    dataset: str,
+    *,
+    name: str = "",
+    targets: Sequence[str] | str = (),
+    id_column: str = "id",
+    cif_column: str = "cif",
+    labels: str = "",
+    split_column: str = "",
+) -> str | DatasetSpec:
+    """A registered dataset's name, or the spec of a user's data, from flat options.
+
+    What ``sagatsr prepare`` and notebook 01 both call.
+
+    Args:
+        dataset: A registered dataset name, or the path of a user's data.
+        name: The user dataset's name.
+        targets: ``COLUMN[:UNIT]`` options (a list, or one comma-separated string).
+        id_column: Id column.
+        cif_column: Column of CIF text (CSV, JSON).
+        labels: Labels CSV of a folder or zip of CIF files.
+        split_column: Column of train/val/test values (empty: random split).
+
+    Returns:
+        ``dataset`` itself when it is registered, else a user dataset spec.
+
+    Raises:
+        ValueError: For a user's path without a name or a target, or an
+            unknown name that is not a path either.
+    """
+    if dataset in DATASETS:
+        return dataset
+    options = [t for t in (targets.split(",") if isinstance(targets, str) else targets) if t]
+    if not Path(dataset).exists() and not options:
+        raise ValueError(
+            f"unknown dataset {dataset!r}; known datasets: {', '.join(DATASETS)} "
+            "(or give the path of your own data)"
+        )
+    if not name or not options:
+        raise ValueError(
+            f"{dataset} is not a registered dataset: to prepare your own data give a name and "
+            "at least one target COLUMN[:UNIT]"
+        )
+    return user_dataset(
+        dataset,
+        name=name,
+        targets=target_specs(options),
+        id_column=id_column,
+        cif_column=cif_column,
+        labels=labels or None,
+        split_column=split_column,
+    )
 
 
 def read_records(
