@@ -359,6 +359,28 @@ def _cmd_distill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_predict(args: argparse.Namespace) -> int:
+    from sagatsr.bench.predict_speed import measure_on_mirror_cifs
+    from sagatsr.config import mirror_root
+
+    mirror = mirror_root(args.raw)
+    if mirror is None:
+        raise FileNotFoundError(
+            "no dataset mirror configured: pass --raw or set SAGATSR_DATA_MIRROR"
+        )
+    result = measure_on_mirror_cifs(
+        args.model,
+        Path(mirror) / "castelli_perovskites" / "structures.zip",
+        n_files=args.n_files,
+        workers=args.workers,
+        batch_size=args.batch_size,
+        out_path=args.out,
+        command=args.command_line,
+    )
+    print(result["summary"])
+    return 0
+
+
 def _cmd_benchmark_trials(args: argparse.Namespace) -> int:
     from sagatsr.bench.trials import collect_trials
 
@@ -605,6 +627,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     faithfulness.add_argument("--out", default="reports/metrics/ic_faithfulness.json", type=Path)
     faithfulness.set_defaults(handler=_cmd_benchmark_ic_faithfulness, runs_network=True)
+    predict_speed = benchmarks.add_parser(
+        "predict", help="sagatsr predict on many CIF files: one at a time against batched"
+    )
+    predict_speed.add_argument("model", type=Path, help="a run, model or ensemble folder")
+    predict_speed.add_argument("--raw", default=None, help="mirror root (default: the mirror)")
+    predict_speed.add_argument("--n-files", type=int, default=2000)
+    predict_speed.add_argument("--workers", type=int, default=2)
+    predict_speed.add_argument("--batch-size", type=int, default=256)
+    predict_speed.add_argument("--out", default="reports/metrics/predict.json", type=Path)
+    predict_speed.set_defaults(handler=_cmd_benchmark_predict, runs_network=True)
     trials = benchmarks.add_parser(
         "trials", help="training recipes compared on validation (finished run folders)"
     )

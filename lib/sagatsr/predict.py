@@ -145,8 +145,12 @@ def parse_files(paths: Sequence[str], *, workers: int = 1) -> list[tuple[Any, st
         return [entry for chunk in pool.map(_parse_chunk, chunks) for entry in chunk]
 
 
-class _Predictor:
-    """The models behind a folder: one saved model, or an ensemble's members."""
+class Predictor:
+    """The models behind a folder (one saved model, or an ensemble's members), loaded once.
+
+    Args:
+        folder: A model folder, a run folder or an ensemble folder.
+    """
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         path = Path(folder)
@@ -183,6 +187,61 @@ class _Predictor:
         spread = values.std(axis=0, ddof=1)
         return values.mean(axis=0), self.ensemble.calibration.half_width(spread, 0.68), ics
 
+    def predict_files(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        top_k: int = 5,
+        workers: int = 1,
+        batch_size: int = 256,
+    ) -> list[Prediction]:
+        """Predict files (see :func:`predict_files`)."""
+        inputs = expand_inputs(paths)
+        results = [Prediction(path, self.target, self.unit, error=e) for path, e in inputs]
+        todo = [index for index, result in enumerate(results) if not result.error]
+        parsed = parse_files([results[i].path for i in todo], workers=workers)
+        items = []
+        for index, (structure, error) in zip(todo, parsed, strict=True):
+            if error:
+                results[index].error = error
+            else:
+                results[index].formula = structure.composition.reduced_formula
+                items.append((str(index), structure))
+        built = build_graphs(items, self.neighbors, workers=workers, on_error="skip")
+        for item_id, reason in built.failures:
+            results[int(item_id)].error = f"cannot build its graph ({reason})"
+        ready = [int(item_id) for item_id in built.graphs]
+        graphs = [to_data(built.graphs[str(i)]) for i in ready]
+        values, uncertainty, ics = self(graphs, batch_size)
+        names = self.names
+        formula_values = None
+        if self.sr_formula is not None and ready:
+            features = np.stack([built.graphs[str(i)].global_features for i in ready])
+            columns = {name: features[:, names.index(name)] for name in names}
+            formula_values = evaluate_formula(self.sr_formula, {**columns, EP: values})
+        for row, index in enumerate(ready):
+            result = results[index]
+            result.value = float(values[row])
+            result.uncertainty = None if uncertainty is None else float(uncertainty[row])
+            if formula_values is not None:
+                result.sr_formula = self.sr_formula["expression"]
+                result.sr_value = float(formula_values[row])
+            if ics is None:
+                continue
+            features = built.graphs[str(index)].global_features
+            for feature in np.argsort(-ics[row])[:top_k]:
+                spec = _SPECS.get(names[feature]) if names else None
+                result.top_features.append(
+                    {
+                        "name": names[feature] if names else str(feature),
+                        "label": spec.label if spec else "",
+                        "unit": spec.unit if spec else "",
+                        "value": float(features[feature]),
+                        "importance": float(ics[row, feature]),
+                    }
+                )
+        return results
+
 
 def predict_files(
     model_dir: str | os.PathLike[str],
@@ -208,52 +267,9 @@ def predict_files(
         FileNotFoundError: If ``model_dir`` holds no saved model or ensemble.
         ValueError: If a model was trained on other features than this version builds.
     """
-    predictor = _Predictor(model_dir)
-    inputs = expand_inputs(paths)
-    results = [Prediction(path, predictor.target, predictor.unit, error=e) for path, e in inputs]
-    todo = [index for index, result in enumerate(results) if not result.error]
-    parsed = parse_files([results[i].path for i in todo], workers=workers)
-    items = []
-    for index, (structure, error) in zip(todo, parsed, strict=True):
-        if error:
-            results[index].error = error
-        else:
-            results[index].formula = structure.composition.reduced_formula
-            items.append((str(index), structure))
-    built = build_graphs(items, predictor.neighbors, workers=workers, on_error="skip")
-    for item_id, reason in built.failures:
-        results[int(item_id)].error = f"cannot build its graph ({reason})"
-    ready = [int(item_id) for item_id in built.graphs]
-    graphs = [to_data(built.graphs[str(i)]) for i in ready]
-    values, uncertainty, ics = predictor(graphs, batch_size)
-    names = predictor.names
-    formula_values = None
-    if predictor.sr_formula is not None and ready:
-        features = np.stack([built.graphs[str(i)].global_features for i in ready])
-        inputs = {name: features[:, names.index(name)] for name in names}
-        formula_values = evaluate_formula(predictor.sr_formula, {**inputs, EP: values})
-    for row, index in enumerate(ready):
-        result = results[index]
-        result.value = float(values[row])
-        result.uncertainty = None if uncertainty is None else float(uncertainty[row])
-        if formula_values is not None:
-            result.sr_formula = predictor.sr_formula["expression"]
-            result.sr_value = float(formula_values[row])
-        if ics is None:
-            continue
-        features = built.graphs[str(index)].global_features
-        for feature in np.argsort(-ics[row])[:top_k]:
-            spec = _SPECS.get(names[feature]) if names else None
-            result.top_features.append(
-                {
-                    "name": names[feature] if names else str(feature),
-                    "label": spec.label if spec else "",
-                    "unit": spec.unit if spec else "",
-                    "value": float(features[feature]),
-                    "importance": float(ics[row, feature]),
-                }
-            )
-    return results
+    return Predictor(model_dir).predict_files(
+        paths, top_k=top_k, workers=workers, batch_size=batch_size
+    )
 
 
 def format_predictions(results: Sequence[Prediction]) -> str:

@@ -1,0 +1,17 @@
+import json
+
+from sagatsr.bench.predict_speed import cif_files_from_zip, measure_predict_speed
+from tests.test_predict import model_dir  # noqa: F401  (fixture)
+
+
+def test_batched_and_one_at_a_time_agree(model_dir, tmp_path) -> None:  # noqa: F811
+    mirror = model_dir.parent.parent / "mirror"
+    archive = next(mirror.rglob("structures.zip"))
+    files = cif_files_from_zip(archive, tmp_path / "cifs", 12)
+    assert len(files) == 12
+    result = measure_predict_speed(
+        model_dir, files, workers=2, batch_size=4, out_path=tmp_path / "p.json", command="test"
+    )
+    assert result["n_files"] == 12 and result["max_abs_difference"] < 1e-5
+    assert result["before"]["seconds"] > 0 and result["after"]["seconds"] > 0
+    assert json.loads((tmp_path / "p.json").read_text())["speedup"] == result["speedup"]
