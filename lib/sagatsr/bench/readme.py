@@ -298,12 +298,72 @@ def trials_section(metrics: Metrics) -> str:
     )
 
 
+def faithfulness_section(metrics: Metrics) -> str:
+    """IC faithfulness: recall of planted features, stability, removal, goals."""
+    result = metrics.get("ic_faithfulness")
+    if not result:
+        return _missing("ic_faithfulness")
+    lines = [
+        "| dataset | planted target | IC: feature / derivation / correlation | permutation | "
+        "integrated gradients | random |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in result["planted_recall_at_5"]:
+        recall = row["recall_at_5"]
+
+        def triple(method: str, recall: dict = recall) -> str:
+            values = recall[method]
+            return " / ".join(f"{values[g]:.2f}" for g in ("feature", "derivation", "correlation"))
+
+        lines.append(
+            f"| {row['dataset']} | {row['target']} | {triple('ic')} | {triple('permutation')} | "
+            f"{triple('integrated_gradients')} | {triple('random')} |"
+        )
+    parts = ["\n".join(lines), ""]
+    for name, data in result["datasets"].items():
+        stability, removal = data["stability"], data["removal"]
+        init = [entry["spearman"] for entry in stability["init_vs_trained"]]
+        removed = ", ".join(
+            f"{method} +{entry['val_mae_increase']:.4g}"
+            for method, entry in removal["removed"].items()
+        )
+        parts.append(
+            f"* {name}: seed-to-seed Spearman {stability['mean_spearman']:.2f}, top-10 overlap "
+            f"{stability['mean_top10_overlap']:.2f}; trained against initial ranking Spearman "
+            f"{min(init):.2f} to {max(init):.2f}; validation MAE after removing the top "
+            f"{removal['k']} features ({removal['target']}): {removed}."
+        )
+    goals = ", ".join(
+        f"{goal}: {'met' if met else 'NOT met'}" for goal, met in result["goals"].items()
+    )
+    parts.append(f"\nGoals: {goals}.\n" + _source(result, "ic_faithfulness"))
+    return "\n".join(parts)
+
+
+def predict_section(metrics: Metrics) -> str:
+    """``sagatsr predict`` on many files: one at a time against batched."""
+    result = metrics.get("predict")
+    if not result:
+        return _missing("predict")
+    before, after = result["before"], result["after"]
+    return (
+        f"{result['n_files']:,} CIF files: {before['seconds']:.1f} s one at a time "
+        f"({before['files_per_second']:.0f} files/s), {after['seconds']:.1f} s with "
+        f"{after['workers']} workers and batches of {after['batch_size']} "
+        f"({after['files_per_second']:.0f} files/s): **{result['speedup']:.1f}x**; largest "
+        f"difference between the two {result['max_abs_difference']:.1e}; model loaded once in "
+        f"{result['model_load_seconds']:.1f} s.\n" + _source(result, "predict")
+    )
+
+
 #: Renderer of each README block, by block name.
 SECTIONS: dict[str, Callable[[Metrics], str]] = {
     "featurize": featurize_section,
     "throughput": throughput_section,
     "matbench": matbench_section,
     "recipe_trials": trials_section,
+    "ic_faithfulness": faithfulness_section,
+    "predict": predict_section,
     "subsets": subsets_section,
     "embedding_ablation": ablation_section,
     "ic_stability": ic_stability_section,
