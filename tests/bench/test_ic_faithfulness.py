@@ -114,3 +114,8 @@ def test_the_benchmark_runs_and_reports_every_experiment(prepared, tmp_path) -> 
     assert any(abs(b - removed["ic"]["val_mae_increase"]) < 1e-9 for b in bars)
     assert len(plot_seed_stability(result).axes) == 2
     assert set(concentration_frame(result)["target"]) == {"linear", "node_B_electron_affinity"}
+    # the README block renders from it
+    from sagatsr.bench.readme import faithfulness_section
+
+    text = faithfulness_section({"ic_faithfulness": json.loads(out.read_text())})
+    assert "| linear |" in text and "Goals:" in text and "seed-to-seed Spearman" in text

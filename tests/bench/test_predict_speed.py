@@ -15,3 +15,6 @@ def test_batched_and_one_at_a_time_agree(model_dir, tmp_path) -> None:  # noqa: 
     assert result["n_files"] == 12 and result["max_abs_difference"] < 1e-5
     assert result["before"]["seconds"] > 0 and result["after"]["seconds"] > 0
     assert json.loads((tmp_path / "p.json").read_text())["speedup"] == result["speedup"]
+    from sagatsr.bench.readme import predict_section
+
+    assert "12 CIF files" in predict_section({"predict": result})
