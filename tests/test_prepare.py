@@ -83,12 +83,14 @@ def test_prepare_never_leaves_a_half_written_folder(tmp_path) -> None:
 
 
 def test_prepare_the_mirror_heads_of_all_three_datasets(tmp_path) -> None:
+    from tests.support.mirror import mirror_root as test_mirror
+    from tests.support.mirror import require_mirror
+
     try:
         root = mirror_root(None)
     except FileNotFoundError:
         root = None
-    if root is None or not (root / "oqmd_perovskites").is_dir():
-        pytest.skip("dataset mirror not configured (set SAGATSR_DATA_MIRROR)")
+    root = require_mirror((root or test_mirror()) / "oqmd_perovskites").parent
     for name, subsets in (
         ("castelli_perovskites", {"ABO3", "ABX3", "AB(OX)3", "all"}),
         ("oqmd_perovskites", {"ABO3", "ABX3", "AB(OX)3", "all"}),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 import zipfile
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +20,7 @@ from sagatsr.data.roles import (
     SiteRoles,
     assign_roles,
 )
+from tests.support.mirror import mirror_root, require_mirror
 
 # --------------------------------------------------------------------------
 # Hand-built structures
@@ -502,16 +501,10 @@ def test_mixed_anion_5_atom_cells_of_many_compositions() -> None:
 # --------------------------------------------------------------------------
 
 
-def mirror_root() -> Path:
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-    return Path(os.environ.get("SAGATSR_DATA_MIRROR", default))
-
-
 def read_mirror(dataset: str, limit: int) -> list[tuple[str, Structure, dict]]:
     """First ``limit`` entries of a mirrored dataset: (id, structure, label row)."""
     folder = mirror_root() / dataset
-    if not (folder / "structures.zip").is_file():
-        pytest.skip(f"dataset mirror not found at {folder} (set SAGATSR_DATA_MIRROR)")
+    require_mirror(folder / "structures.zip")
     labels = pd.read_csv(folder / "labels.csv", nrows=limit).set_index("id")
     entries = []
     with zipfile.ZipFile(folder / "structures.zip") as archive:
@@ -576,9 +569,7 @@ def test_oqmd_mirror_roles() -> None:
 
 
 def test_mp20_mirror_never_crashes() -> None:
-    path = mirror_root() / "mp20_subset" / "mp20_val_test.csv.gz"
-    if not path.is_file():
-        pytest.skip(f"dataset mirror not found at {path} (set SAGATSR_DATA_MIRROR)")
+    path = require_mirror(mirror_root() / "mp20_subset" / "mp20_val_test.csv.gz")
     frame = pd.read_csv(path, nrows=150)
     for cif in frame["cif"]:
         structure = Structure.from_str(cif, fmt="cif")
