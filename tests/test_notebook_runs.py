@@ -118,36 +118,6 @@ def test_02_train_gat(tmp_path) -> None:
     assert images(book) >= 2
 
 
-@pytest.fixture(scope="module")
-def trained_runs(tmp_path_factory):
-    """A tiny prepared castelli_like dataset and two short runs under models/."""
-    from sagatsr.graphs.neighbors import NeighborConfig
-    from sagatsr.prepare import prepare_dataset
-    from sagatsr.train.config import TrainConfig
-    from sagatsr.train.pipeline import train_on_split
-
-    root = tmp_path_factory.mktemp("runs")
-    mirror = castelli_like(root / "mirror", n_copies=5)
-    prepared = prepare_dataset(
-        "castelli_perovskites",
-        raw_root=mirror,
-        out_dir=root / "prepared" / "castelli_perovskites",
-        neighbors=NeighborConfig(),
-    )
-    small = {"hidden": 16, "heads": 2, "layers": 1, "edge_dim": 8}
-    for name, target in (("castelli_e_form", "e_form"), ("castelli_gap", "gap_gllbsc")):
-        train_on_split(
-            prepared.out_dir,
-            subset="all",
-            split="matbench_fold0",
-            target=target,
-            out_dir=root / "models" / name,
-            model_settings=small,
-            train_config=TrainConfig(epochs=2, batch_size=8, progress_bar=False),
-        )
-    return root
-
-
 @pytest.mark.slow
 def test_03_attention_analysis(trained_runs, tmp_path) -> None:
     import json

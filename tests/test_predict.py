@@ -6,36 +6,7 @@ import pytest
 
 from sagatsr.cli import main
 from sagatsr.predict import predict_files
-from sagatsr.train.config import TrainConfig
-from sagatsr.train.pipeline import train_on_split
 from tests.support.datasets import GOOD, cif, disordered_cif
-from tests.train.test_training_runs import SMALL
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    from sagatsr.graphs.neighbors import NeighborConfig
-    from sagatsr.prepare import prepare_dataset
-    from tests.test_prepare import castelli_like
-
-    root = tmp_path_factory.mktemp("predict")
-    mirror = castelli_like(root / "mirror", n_copies=5)
-    prepared = prepare_dataset(
-        "castelli_perovskites",
-        raw_root=mirror,
-        out_dir=root / "prepared",
-        neighbors=NeighborConfig(),
-    )
-    train_on_split(
-        prepared.out_dir,
-        subset="all",
-        split="matbench_fold0",
-        target="e_form",
-        out_dir=root / "run",
-        model_settings=SMALL,
-        train_config=TrainConfig(epochs=1, batch_size=8, progress_bar=False),
-    )
-    return root / "run" / "model"
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sagatsr.bench.ic_faithfulness import (
     run_ic_faithfulness,
 )
 from sagatsr.train.config import TrainConfig
-from tests.train.test_training_runs import SMALL, prepared  # noqa: F401  (fixture)
+from tests.support.training import SMALL
 
 
 def test_planted_formulas() -> None:
@@ -44,7 +44,7 @@ def test_every_default_planted_feature_is_in_the_catalog() -> None:
 
 
 @pytest.mark.slow
-def test_the_benchmark_runs_and_reports_every_experiment(prepared, tmp_path) -> None:  # noqa: F811
+def test_the_benchmark_runs_and_reports_every_experiment(prepared, tmp_path) -> None:
     settings = FaithfulnessSettings(
         n_train=40,
         n_val=10,

@@ -2,10 +2,10 @@ import json
 
 from sagatsr.bench.matbench import PUBLISHED_MAE, run_matbench
 from sagatsr.train.config import TrainConfig
-from tests.train.test_training_runs import SMALL, prepared  # noqa: F401  (fixture)
+from tests.support.training import SMALL
 
 
-def test_matbench_protocol_on_two_folds(prepared, tmp_path) -> None:  # noqa: F811
+def test_matbench_protocol_on_two_folds(prepared, tmp_path) -> None:
     out = tmp_path / "matbench.json"
     result = run_matbench(
         prepared.out_dir,
@@ -32,7 +32,7 @@ def test_matbench_protocol_on_two_folds(prepared, tmp_path) -> None:  # noqa: F8
     assert saved["command"] == "test" and saved["commit"] and "finished" in saved
 
 
-def test_matbench_with_an_ensemble_per_fold(prepared, tmp_path) -> None:  # noqa: F811
+def test_matbench_with_an_ensemble_per_fold(prepared, tmp_path) -> None:
     result = run_matbench(
         prepared.out_dir,
         tmp_path / "runs",

@@ -1,11 +1,10 @@
 import json
 
 from sagatsr.bench.predict_speed import cif_files_from_zip, measure_predict_speed
-from tests.test_predict import model_dir  # noqa: F401  (fixture)
 
 
-def test_batched_and_one_at_a_time_agree(model_dir, tmp_path) -> None:  # noqa: F811
-    mirror = model_dir.parent.parent / "mirror"
+def test_batched_and_one_at_a_time_agree(model_dir, prepared, tmp_path) -> None:
+    mirror = prepared.out_dir.parent / "mirror"
     archive = next(mirror.rglob("structures.zip"))
     files = cif_files_from_zip(archive, tmp_path / "cifs", 12)
     assert len(files) == 12

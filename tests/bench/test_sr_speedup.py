@@ -5,7 +5,6 @@ import json
 from sagatsr.bench.sr_speedup import DFT_COST_NOTE, conventional_inputs, measure_sr_speedup
 from sagatsr.sr.distill import EP
 from tests.sr.test_distill import result  # noqa: F401  (fixture)
-from tests.test_notebook_runs import trained_runs  # noqa: F401  (fixture)
 
 
 def test_conventional_inputs_are_the_whole_catalog(result, trained_runs) -> None:  # noqa: F811

@@ -2,7 +2,7 @@ import json
 
 from sagatsr.bench.suites import SUBSET_RUNS, ablation_runs, run_suite
 from sagatsr.train.config import TrainConfig
-from tests.train.test_training_runs import SMALL
+from tests.support.training import SMALL
 
 
 def test_suite_definitions() -> None:

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from sagatsr.bench.throughput import BEFORE, StepRecipe, measure_throughput
-from tests.train.test_training_runs import SMALL
+from tests.support.training import SMALL
 
 
 def test_throughput_measures_every_recipe_against_before(tmp_path) -> None:

@@ -4,10 +4,10 @@ import pytest
 
 from sagatsr.bench.trials import collect_trials
 from sagatsr.train.pipeline import train_on_split
-from tests.train.test_training_runs import SMALL, prepared, quick  # noqa: F401  (fixture)
+from tests.support.training import SMALL, quick
 
 
-def test_trials_compare_recipes_on_validation_only(prepared, tmp_path) -> None:  # noqa: F811
+def test_trials_compare_recipes_on_validation_only(prepared, tmp_path) -> None:
     runs = []
     for name, lr in (("reference", 3e-3), ("faster", 1e-2)):
         folder = tmp_path / name

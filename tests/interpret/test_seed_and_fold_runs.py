@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from sagatsr.features.catalog import spec_by_name
-from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.interpret import (
     aggregate_global,
     aggregate_node,
@@ -14,11 +13,9 @@ from sagatsr.interpret import (
     rank_stability,
     seed_runs,
 )
-from sagatsr.prepare import PreparedDataset, prepare_dataset
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import load_split_parts
-from tests.test_prepare import castelli_like
-from tests.train.test_training_runs import SMALL
+from tests.support.training import SMALL
 
 SPLIT = {"subset": "all", "split": "matbench_fold0", "target": "e_form"}
 
@@ -26,18 +23,6 @@ SPLIT = {"subset": "all", "split": "matbench_fold0", "target": "e_form"}
 def one_epoch(**kwargs) -> TrainConfig:
     settings = {"epochs": 1, "batch_size": 8, "lr": 3e-3, "progress_bar": False, "patience": 0}
     return TrainConfig(**(settings | kwargs))
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> PreparedDataset:
-    root = tmp_path_factory.mktemp("interpret")
-    mirror = castelli_like(root / "mirror", n_copies=4)
-    return prepare_dataset(
-        "castelli_perovskites",
-        raw_root=mirror,
-        out_dir=root / "prepared",
-        neighbors=NeighborConfig(),
-    )
 
 
 @pytest.fixture(scope="module")

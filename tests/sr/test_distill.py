@@ -5,11 +5,10 @@ import pytest
 import sympy
 
 from sagatsr.sr.distill import EP, distill_run, expressions_markdown, feature_legend, pareto_frame
-from tests.test_notebook_runs import trained_runs  # noqa: F401  (fixture)
 
 
 @pytest.fixture(scope="module")
-def result(trained_runs, tmp_path_factory):  # noqa: F811
+def result(trained_runs, tmp_path_factory):
     return distill_run(
         trained_runs / "models" / "castelli_gap",
         trained_runs / "prepared",
@@ -27,7 +26,7 @@ def result(trained_runs, tmp_path_factory):  # noqa: F811
     )
 
 
-def test_inputs_never_leak_the_test_rows(result, trained_runs) -> None:  # noqa: F811
+def test_inputs_never_leak_the_test_rows(result, trained_runs) -> None:
     import pandas as pd
 
     data = result.data

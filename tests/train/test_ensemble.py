@@ -15,11 +15,11 @@ from sagatsr.train.ensemble import (
     member_folder,
     train_ensemble,
 )
-from tests.train.test_training_runs import SMALL, prepared, quick  # noqa: F401  (fixture)
+from tests.support.training import SMALL, quick
 
 
 @pytest.fixture(scope="module")
-def ensemble(prepared, tmp_path_factory):  # noqa: F811
+def ensemble(prepared, tmp_path_factory):
     out = tmp_path_factory.mktemp("ensemble") / "ens"
     result = train_ensemble(
         prepared.out_dir,
@@ -60,7 +60,7 @@ def test_ensemble_files_hold_mean_spread_and_calibrated_uncertainty(ensemble) ->
     assert len(result["member_test_mae"]) == 2 and result["train_cpu_seconds"] > 0
 
 
-def test_a_loaded_ensemble_predicts_what_was_stored(ensemble, prepared) -> None:  # noqa: F811
+def test_a_loaded_ensemble_predicts_what_was_stored(ensemble, prepared) -> None:
     out, _ = ensemble
     loaded = LoadedEnsemble.load(out, expected_catalog_version=prepared.graphs().featurizer)
     assert len(loaded.models) == 2 and loaded.metadata["target"] == "e_form"
@@ -73,7 +73,7 @@ def test_a_loaded_ensemble_predicts_what_was_stored(ensemble, prepared) -> None:
     np.testing.assert_allclose(half_width, stored["uncertainty"], rtol=1e-4, atol=1e-6)
 
 
-def test_ensembles_need_two_distinct_seeds_and_matching_members(prepared, ensemble) -> None:  # noqa: F811
+def test_ensembles_need_two_distinct_seeds_and_matching_members(prepared, ensemble) -> None:
     out, _ = ensemble
     with pytest.raises(ValueError, match="two distinct seeds"):
         train_ensemble(
@@ -90,7 +90,7 @@ def test_ensembles_need_two_distinct_seeds_and_matching_members(prepared, ensemb
         LoadedEnsemble.load(member_folder(out, 3))
 
 
-def test_predict_prints_the_ensemble_value_with_its_uncertainty(ensemble, prepared, capsys) -> None:  # noqa: F811
+def test_predict_prints_the_ensemble_value_with_its_uncertainty(ensemble, prepared, capsys) -> None:
     from sagatsr.cli import main
 
     out, _ = ensemble

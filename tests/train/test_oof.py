@@ -5,10 +5,10 @@ import pytest
 
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.oof import OOF_FILE, out_of_fold_predictions
-from tests.train.test_training_runs import SMALL, prepared  # noqa: F401  (fixture)
+from tests.support.training import SMALL
 
 
-def test_oof_predictions(prepared, tmp_path) -> None:  # noqa: F811
+def test_oof_predictions(prepared, tmp_path) -> None:
     frame = out_of_fold_predictions(
         prepared.out_dir,
         subset="all",

@@ -11,34 +11,11 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.model import load_model
-from sagatsr.prepare import PreparedDataset, prepare_dataset
-from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import load_split_parts
 from sagatsr.train.pipeline import model_config_for, train_on_split, train_targets
 from sagatsr.train.runner import fit_model, predict_graphs, read_history, training_seconds
-from tests.test_prepare import castelli_like
-
-SMALL = {"hidden": 16, "heads": 2, "layers": 1, "edge_dim": 8, "n_rbf": 8, "sae_basis": 4}
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> PreparedDataset:
-    root = tmp_path_factory.mktemp("train")
-    mirror = castelli_like(root / "mirror", n_copies=5)
-    return prepare_dataset(
-        "castelli_perovskites",
-        raw_root=mirror,
-        out_dir=root / "prepared",
-        neighbors=NeighborConfig(),
-    )
-
-
-def quick(epochs: int = 3, **kwargs) -> TrainConfig:
-    return TrainConfig(
-        epochs=epochs, batch_size=8, lr=3e-3, progress_bar=False, patience=0, **kwargs
-    )
+from tests.support.training import SMALL, quick
 
 
 def test_train_on_split_writes_the_run_folder(prepared, tmp_path) -> None:
