@@ -38,7 +38,7 @@ def test_mirror_folder_layout(tmp_path) -> None:
     source = open_source("oqmd_perovskites", tmp_path)
     # the files are read from <mirror>/<name>/; a labels file without the dataset's target
     # columns is named, with the columns it has
-    with pytest.raises(ValueError, match="labels.csv has no column 'formation_energy_per_atom'"):
+    with pytest.raises(ValueError, match=r"labels\.csv has no column 'formation_energy_per_atom'"):
         list(source.iter_entries())
     with pytest.raises(FileNotFoundError, match="no folder castelli_perovskites/"):
         open_source("castelli_perovskites", tmp_path)
