@@ -7,6 +7,7 @@ inside the command so that ``sagatsr --help`` is instant.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -305,8 +306,25 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 def _cmd_benchmark_ic_faithfulness(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from sagatsr.bench.ic_faithfulness import FaithfulnessSettings, run_ic_faithfulness
+    from sagatsr.bench.ic_faithfulness import (
+        DATASETS,
+        FaithfulnessSettings,
+        merge_results,
+        run_ic_faithfulness,
+    )
+    from sagatsr.io_utils import write_json
 
+    if args.merge:
+        parts = [json.loads(Path(path).read_text()) for path in args.merge]
+        result = merge_results(parts, args.command_line)
+        write_json(args.out, result)
+        print(result["summary"])
+        return 0
+    known = [d.name for d in DATASETS]
+    unknown = sorted(set(args.datasets or ()) - set(known))
+    if unknown:
+        raise UsageError(f"unknown dataset(s) {unknown}; the benchmark's datasets are {known}")
+    chosen = [d for d in DATASETS if not args.datasets or d.name in args.datasets]
     settings = replace(
         FaithfulnessSettings(),
         n_train=args.n_train,
@@ -316,6 +334,7 @@ def _cmd_benchmark_ic_faithfulness(args: argparse.Namespace) -> int:
     result = run_ic_faithfulness(
         args.prepared_root,
         settings=settings,
+        datasets=chosen,
         work_dir=args.work_dir,
         out_path=args.out,
         command=args.command_line,
@@ -623,6 +642,19 @@ def build_parser() -> argparse.ArgumentParser:
     faithfulness.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     faithfulness.add_argument("--removal-k", type=int, default=10)
     faithfulness.add_argument(
+        "--datasets",
+        nargs="+",
+        default=None,
+        help="only these datasets (default: both; run them side by side, then --merge)",
+    )
+    faithfulness.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="combine result files of runs on different datasets into --out (trains nothing)",
+    )
+    faithfulness.add_argument(
         "--work-dir", type=Path, default=None, help="keep the trained models here (default: none)"
     )
     faithfulness.add_argument("--out", default="reports/metrics/ic_faithfulness.json", type=Path)
@@ -659,6 +691,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class UsageError(Exception):
+    """A command-line value that the parser cannot check itself (exit status 2)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI.
 
@@ -668,7 +704,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The process exit status: 0 on success, 1 when the command failed (a bad
         file, a missing folder, invalid data; the message names it), 2 for a
-        usage error (argparse's own exit, e.g. an unknown option).
+        usage error (argparse's own exit, e.g. an unknown option, or a
+        :class:`UsageError`).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -687,6 +724,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         retain_freed_memory()
     try:
         return args.handler(args)
+    except UsageError as error:
+        print(f"sagatsr {args.command}: error: {error}", file=sys.stderr)
+        return 2
     except (FileNotFoundError, ValueError, KeyError, RuntimeError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"sagatsr {args.command}: error: {message}", file=sys.stderr)

@@ -10,6 +10,7 @@ from sagatsr.bench.ic_faithfulness import (
     DatasetChoice,
     FaithfulnessSettings,
     PlantedTarget,
+    merge_results,
     planted_signal,
     robust_z,
     run_ic_faithfulness,
@@ -119,3 +120,31 @@ def test_the_benchmark_runs_and_reports_every_experiment(prepared, tmp_path) -> 
 
     text = faithfulness_section({"ic_faithfulness": json.loads(out.read_text())})
     assert "| linear |" in text and "Goals:" in text and "seed-to-seed Spearman" in text
+
+    # runs side by side on different datasets merge into one result (the CLI's --merge)
+    import copy
+
+    from sagatsr.cli import main
+
+    other = copy.deepcopy(json.loads(out.read_text()))
+    other["datasets"] = {"renamed": other["datasets"][prepared.out_dir.name]}
+    other_path = tmp_path / "other.json"
+    other_path.write_text(json.dumps(other))
+    merged_path = tmp_path / "merged.json"
+    argv = ["benchmark", "ic_faithfulness", "--merge", str(out), str(other_path)]
+    assert main([*argv, "--out", str(merged_path)]) == 0
+    merged = json.loads(merged_path.read_text())
+    assert set(merged["datasets"]) == {prepared.out_dir.name, "renamed"}
+    assert len(merged["planted_recall_at_5"]) == 2 * len(result["planted_recall_at_5"])
+    assert [p["command"] for p in merged["parts"]] == ["test", "test"]
+    with pytest.raises(ValueError, match="more than one part"):
+        merge_results([result, result])
+    with pytest.raises(ValueError, match="other settings"):
+        merge_results([result, {**other, "settings": {**other["settings"], "n_train": 1}}])
+
+
+def test_an_unknown_dataset_is_a_usage_error(capsys) -> None:
+    from sagatsr.cli import main
+
+    assert main(["benchmark", "ic_faithfulness", "--datasets", "nope"]) == 2
+    assert "unknown dataset(s) ['nope']" in capsys.readouterr().err

@@ -388,6 +388,39 @@ def run_ic_faithfulness(
     return result
 
 
+def merge_results(parts: Sequence[dict[str, Any]], command: str | None = None) -> dict[str, Any]:
+    """One result from runs that each covered some datasets (run side by side).
+
+    Args:
+        parts: Results of :func:`run_ic_faithfulness` with the same settings and
+            no dataset in two of them.
+        command: Command recorded in the merged result.
+
+    Returns:
+        A result over the union of the datasets, its summary and goals
+        recomputed, each part's provenance kept under ``parts``.
+
+    Raises:
+        ValueError: When the settings differ or a dataset is in two parts.
+    """
+    if not parts:
+        raise ValueError("nothing to merge: no result given")
+    settings = parts[0]["settings"]
+    datasets: dict[str, Any] = {}
+    for index, part in enumerate(parts):
+        if part["settings"] != settings:
+            raise ValueError(f"part {index} was run with other settings than part 0")
+        for name, entry in part["datasets"].items():
+            if name in datasets:
+                raise ValueError(f"dataset {name!r} is in more than one part")
+            datasets[name] = entry
+    provenance_keys = ("command", "commit", "dirty", "hardware", "python", "torch", "date")
+    merged: dict[str, Any] = {"settings": settings, "datasets": datasets}
+    merged.update(_summary(datasets), **run_info(command))
+    merged["parts"] = [{key: part.get(key) for key in provenance_keys} for part in parts]
+    return merged
+
+
 def _settings_dict(settings: FaithfulnessSettings) -> dict[str, Any]:
     values = asdict(settings)
     values["train"] = settings.train.to_dict()
