@@ -21,8 +21,30 @@ def test_init_only_stores_arguments():
     assert model.get_params()["n_sis"] == -5
     assert model.set_params(n_sis=7).n_sis == 7
     assert not hasattr(model, "equations_")
-    with pytest.raises(ValueError, match="unknown parameter"):
+    with pytest.raises(ValueError, match="Invalid parameter 'bogus'"):
         model.set_params(bogus=1)
+
+
+def test_a_scikit_learn_regressor():
+    from sklearn.base import clone, is_regressor
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+    from sklearn.model_selection import cross_val_score
+    from sklearn.utils.validation import check_is_fitted
+
+    model = small()
+    assert is_regressor(model)
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(model)
+    x, y = make_data()
+    fitted = clone(model).fit(x, y)
+    check_is_fitted(fitted)
+    assert not hasattr(model, "equations_")
+    # score is the R^2 of the selected equation
+    residual = np.sum((y - fitted.predict(x)) ** 2)
+    assert fitted.score(x, y) == pytest.approx(1 - residual / np.sum((y - y.mean()) ** 2))
+    assert fitted.score(x, y) > 0.99
+    scores = cross_val_score(model, x, y, cv=3)
+    assert scores.shape == (3,) and np.all(scores > 0.9)
 
 
 @pytest.mark.parametrize("method", ["predict", "sympy", "latex"])

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
-class NotFittedError(RuntimeError):
-    """An estimator method that needs a fitted model was called before ``fit``."""
+
+class NotFittedError(RuntimeError, SklearnNotFittedError):
+    """An estimator method that needs a fitted model was called before ``fit``.
+
+    Also scikit-learn's ``NotFittedError``, so scikit-learn's tools recognise it.
+    """
 
 
 class EngineUnavailableError(RuntimeError):

@@ -20,20 +20,19 @@ NaN prediction.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import sympy
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from sagatsr.sr.base import Engine
 from sagatsr.sr.errors import NotFittedError
 from sagatsr.sr.units import Dimension, parse_units
 
 EngineName = Literal["sisso", "operon", "pysr"]
-ENGINES: tuple[str, ...] = ("sisso", "operon", "pysr")
 
 
 def _metrics(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
@@ -98,10 +97,13 @@ def _finite_rows(
     return x[~bad], y[~bad], n_bad
 
 
-class SymbolicRegressor:
+class SymbolicRegressor(RegressorMixin, BaseEstimator):
     """Symbolic regression with one interface over three engines.
 
-    ``__init__`` only stores its arguments; everything happens in :meth:`fit`.
+    A scikit-learn regressor: ``__init__`` only stores its arguments (so
+    ``get_params``, ``set_params``, ``clone``, pipelines and grid searches work),
+    everything happens in :meth:`fit`, and ``score`` is the R^2 of the selected
+    equation.
 
     Args:
         engine: ``"sisso"`` (default, our torch SISSO), ``"operon"`` (pyoperon)
@@ -179,60 +181,13 @@ class SymbolicRegressor:
         self.drop_nan = drop_nan
         self.progress = progress
 
-    # ------------------------------------------------------------------ sklearn API
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor arguments by name (scikit-learn convention)."""
-        del deep
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {name: getattr(self, name) for name in names}
-
-    def set_params(self, **params: Any) -> SymbolicRegressor:
-        """Set constructor arguments (scikit-learn convention)."""
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"unknown parameter {name!r}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(engine={self.engine!r})"
-
     # ------------------------------------------------------------------ fitting
     def _make_engine(self) -> Engine:
-        if self.engine == "sisso":
-            from sagatsr.sr.sisso.engine import SissoEngine
-
-            return SissoEngine(
-                operators=self.operators,
-                max_complexity=self.max_complexity,
-                n_sis=self.n_sis,
-                max_dim=self.max_dim,
-                n_top=self.n_top,
-                check_units=self.check_units,
-                device=self.device,
-                chunk_size=self.chunk_size,
-                max_memory_mb=self.max_memory_mb,
-                progress=self.progress,
-            )
-        if self.engine == "operon":
-            from sagatsr.sr.operon_engine import OperonEngine
-
-            return OperonEngine(
-                operators=self.operators,
-                random_state=self.random_state,
-                options=self.operon_options,
-            )
-        if self.engine == "pysr":
-            from sagatsr.sr.pysr_engine import PySREngine
-
-            return PySREngine(
-                operators=self.operators,
-                random_state=self.random_state,
-                options=self.pysr_options,
-                allow_julia_install=self.allow_julia_install,
-            )
-        raise ValueError(f"unknown engine {self.engine!r}; choose one of {ENGINES}")
+        try:
+            build = ENGINE_BUILDERS[self.engine]
+        except (KeyError, TypeError):
+            raise ValueError(f"unknown engine {self.engine!r}; choose one of {ENGINES}") from None
+        return build(self)
 
     def fit(
         self,
@@ -329,6 +284,9 @@ class SymbolicRegressor:
         return self
 
     # ------------------------------------------------------------------ using the fit
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "equations_")
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "equations_"):
             raise NotFittedError(
@@ -389,3 +347,52 @@ class SymbolicRegressor:
             NotFittedError: Before ``fit``.
         """
         return sympy.latex(self.sympy(index))
+
+
+def _sisso(params: SymbolicRegressor) -> Engine:
+    from sagatsr.sr.sisso.engine import SissoEngine
+
+    return SissoEngine(
+        operators=params.operators,
+        max_complexity=params.max_complexity,
+        n_sis=params.n_sis,
+        max_dim=params.max_dim,
+        n_top=params.n_top,
+        check_units=params.check_units,
+        device=params.device,
+        chunk_size=params.chunk_size,
+        max_memory_mb=params.max_memory_mb,
+        progress=params.progress,
+    )
+
+
+def _operon(params: SymbolicRegressor) -> Engine:
+    from sagatsr.sr.operon_engine import OperonEngine
+
+    return OperonEngine(
+        operators=params.operators,
+        random_state=params.random_state,
+        options=params.operon_options,
+    )
+
+
+def _pysr(params: SymbolicRegressor) -> Engine:
+    from sagatsr.sr.pysr_engine import PySREngine
+
+    return PySREngine(
+        operators=params.operators,
+        random_state=params.random_state,
+        options=params.pysr_options,
+        allow_julia_install=params.allow_julia_install,
+    )
+
+
+#: Engine name -> builder from the estimator's parameters (each imports its engine
+#: only when used: PySR pulls in Julia).
+ENGINE_BUILDERS: dict[str, Callable[[SymbolicRegressor], Engine]] = {
+    "sisso": _sisso,
+    "operon": _operon,
+    "pysr": _pysr,
+}
+#: The engines by name.
+ENGINES: tuple[str, ...] = tuple(ENGINE_BUILDERS)
