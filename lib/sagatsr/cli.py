@@ -231,6 +231,32 @@ def _cmd_benchmark_throughput(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_sisso(args: argparse.Namespace) -> int:
+    from sagatsr.bench.sisso_engine import compare_with_torchsisso, synthetic_dataset
+    from sagatsr.runtime import configure_cpu
+
+    configure_cpu(args.threads)
+    data, y = synthetic_dataset(args.samples, args.features, seed=args.seed)
+    report = compare_with_torchsisso(
+        data,
+        y,
+        max_complexity=args.max_complexity,
+        max_dim=args.max_dim,
+        n_sis=args.n_sis,
+        device=args.device,
+        repeats=args.repeats,
+        exhaustive=not args.no_exhaustive,
+        out=args.out,
+        command=args.command_line,
+    )
+    ours, theirs = report["ours"]["wall_s"], report["torchsisso"]["wall_s"]
+    print(
+        f"ours {ours:.2f} s, TorchSISSO {theirs:.2f} s, speedup {report['speedup']:.1f}x, "
+        f"descriptors agree: {report['descriptors_agree']}"
+    )
+    return 0
+
+
 def _cmd_benchmark_suite(args: argparse.Namespace) -> int:
     from sagatsr.bench.results import SUITE_FILES
     from sagatsr.bench.suites import SUBSET_RUNS, ablation_runs, run_suite
@@ -632,6 +658,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     throughput.add_argument("--out", default="reports/metrics/throughput.json", type=Path)
     throughput.set_defaults(handler=_cmd_benchmark_throughput, runs_network=True)
+
+    sisso = benchmarks.add_parser(
+        "sisso", help="our SISSO against TorchSISSO: same descriptors, wall times"
+    )
+    sisso.add_argument("--samples", type=int, default=500)
+    sisso.add_argument("--features", type=int, default=20)
+    sisso.add_argument("--max-complexity", type=int, default=1)
+    sisso.add_argument("--max-dim", type=int, default=3)
+    sisso.add_argument("--n-sis", type=int, default=40)
+    sisso.add_argument("--device", default="cpu")
+    sisso.add_argument("--repeats", type=int, default=1)
+    sisso.add_argument("--seed", type=int, default=0)
+    sisso.add_argument(
+        "--no-exhaustive",
+        action="store_true",
+        help="skip the extra run of our engine over the whole feature space",
+    )
+    sisso.add_argument(
+        "--threads", type=int, default=0, help="torch threads (0: every available core)"
+    )
+    sisso.add_argument("--out", default="reports/metrics/sisso_engine.json", type=Path)
+    sisso.set_defaults(handler=_cmd_benchmark_sisso)
 
     faithfulness = benchmarks.add_parser(
         "ic_faithfulness",

@@ -12,18 +12,16 @@ descriptors give the same fitted values (to ``1e-8 std(y)``): different but
 linearly equivalent descriptors, such as ``{a + b, a - c}`` and
 ``{b + c, a - c}``, tie exactly and either engine may list either.
 
-Run ``python -m sagatsr.sr.benchmark --out reports/metrics/sisso_engine.json``.
+Run ``sagatsr benchmark sisso`` (writes ``reports/metrics/sisso_engine.json``).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
 import os
 import re
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -350,54 +348,3 @@ def _version(package: str) -> str | None:
         return version(package)
     except PackageNotFoundError:
         return None
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: run the comparison on the synthetic dataset and write the JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="reports/metrics/sisso_engine.json")
-    parser.add_argument("--samples", type=int, default=500)
-    parser.add_argument("--features", type=int, default=20)
-    parser.add_argument("--max-complexity", type=int, default=1)
-    parser.add_argument("--max-dim", type=int, default=3)
-    parser.add_argument("--n-sis", type=int, default=40)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--no-exhaustive",
-        action="store_true",
-        help="skip the extra run of our engine over the whole feature space",
-    )
-    parser.add_argument("--threads", type=int, default=None, help="torch threads for both engines")
-    args = parser.parse_args(argv)
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    data, y = synthetic_dataset(args.samples, args.features, seed=args.seed)
-    command = "python -m sagatsr.sr.benchmark " + " ".join(
-        sys.argv[1:] if argv is None else list(argv)
-    )
-    report = compare_with_torchsisso(
-        data,
-        y,
-        max_complexity=args.max_complexity,
-        max_dim=args.max_dim,
-        n_sis=args.n_sis,
-        device=args.device,
-        repeats=args.repeats,
-        exhaustive=not args.no_exhaustive,
-        out=args.out,
-        command=command.strip(),
-    )
-    ours, theirs = report["ours"]["wall_s"], report["torchsisso"]["wall_s"]
-    print(
-        f"ours {ours:.2f} s, TorchSISSO {theirs:.2f} s, speedup {report['speedup']:.1f}x, "
-        f"descriptors agree: {report['descriptors_agree']}"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

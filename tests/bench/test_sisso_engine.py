@@ -3,13 +3,13 @@ import json
 import numpy as np
 import pytest
 
-from sagatsr.sr.benchmark import (
+from sagatsr.bench.sisso_engine import (
     compare_with_torchsisso,
-    main,
     parse_torchsisso_equation,
     synthetic_dataset,
     torchsisso_feature_values,
 )
+from sagatsr.cli import main
 
 
 def test_parse_torchsisso_equations():
@@ -68,6 +68,8 @@ def test_compare_with_torchsisso_on_tiny_data(tmp_path):
 def test_cli_writes_json(tmp_path):
     out = tmp_path / "bench.json"
     args = [
+        "benchmark",
+        "sisso",
         "--out",
         str(out),
         "--samples",
@@ -82,7 +84,7 @@ def test_cli_writes_json(tmp_path):
     ]
     assert main(args) == 0
     saved = json.loads(out.read_text())
-    assert saved["command"].startswith("python -m sagatsr.sr.benchmark --out")
+    assert saved["command"].startswith("sagatsr benchmark sisso --out")
     assert saved["dataset"] == {
         "n_samples": 40,
         "n_features": 4,
