@@ -128,6 +128,38 @@ class Run:
             raise FileNotFoundError(f"{self.folder} has no predictions.csv")
         return pd.read_csv(self.predictions_path)
 
+    def write_plot_data(self, folder: str | os.PathLike[str]) -> dict[str, Path]:
+        """The learning curve and the test parity data as the CSVs ``dvc plots`` reads.
+
+        Writes ``<folder>/learning_curve.csv`` (epoch, train_loss, val_mae; one row
+        per epoch, the last when a resume repeated one) and ``<folder>/parity.csv``
+        (id, target, prediction of the test part, in the target's unit).
+
+        Args:
+            folder: Output folder (created).
+
+        Returns:
+            ``{"learning_curve": path, "parity": path}``.
+
+        Raises:
+            FileNotFoundError: Naming the run, when it has no predictions.
+        """
+        from sagatsr.train.runner import read_history
+
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"learning_curve": out / "learning_curve.csv", "parity": out / "parity.csv"}
+        history = read_history(self.folder)[["epoch", "train_loss", "val_mae"]]
+        history.to_csv(paths["learning_curve"], index=False)
+        predictions = self.predictions()
+        target = next(c for c in predictions.columns if c not in ("id", "part", "prediction"))
+        test = predictions[predictions["part"] == "test"]
+        parity = pd.DataFrame(
+            {"id": test["id"], "target": test[target], "prediction": test["prediction"]}
+        )
+        parity.to_csv(paths["parity"], index=False)
+        return paths
+
     def model_config(self) -> tuple[ModelConfig, dict[str, Any]]:
         """The saved model's configuration and stored dictionary (metadata included)."""
         from sagatsr.model import read_model_config
