@@ -1,5 +1,6 @@
 """params.yaml, the profiles and dvc.yaml stay consistent with each other."""
 
+import ast
 import json
 import re
 import subprocess
@@ -16,23 +17,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_params_yaml_is_the_quick_profile() -> None:
     assert (ROOT / "params.yaml").read_text() == render_params("quick", ROOT / "profiles")
-    assert available_profiles(ROOT / "profiles") == ["paper", "quick"]
+    assert available_profiles(ROOT / "profiles") == ["full", "paper", "quick"]
 
 
 def test_profiles_share_structure_and_runs() -> None:
     quick = yaml.safe_load((ROOT / "profiles" / "quick.yaml").read_text())
-    paper = yaml.safe_load((ROOT / "profiles" / "paper.yaml").read_text())
 
     def keys(tree: dict, prefix: str = "") -> set[str]:
         out = set()
         for key, value in tree.items():
             out.add(prefix + key)
-            if isinstance(value, dict) and key != "runs":
+            if isinstance(value, dict) and key not in ("runs", "headline"):
                 out |= keys(value, prefix + key + ".")
         return out
 
-    assert keys(quick) == keys(paper)
-    assert quick["train"]["runs"] == paper["train"]["runs"]
+    for other in ("paper", "full"):
+        profile = yaml.safe_load((ROOT / "profiles" / f"{other}.yaml").read_text())
+        assert keys(quick) == keys(profile), other
+        assert quick["train"]["runs"] == profile["train"]["runs"], other
 
 
 def test_report_stage_depends_on_every_executed_notebook() -> None:
@@ -49,7 +51,22 @@ def test_report_stage_depends_on_every_executed_notebook() -> None:
     outs = {
         next(iter(o)) if isinstance(o, dict) else o for o in pipeline["stages"]["report"]["outs"]
     }
-    assert outs == {"reports/index.html"} | {"reports/" + Path(d).stem + ".html" for d in expected}
+    pages = {f"reports/{Path(d).stem}{end}" for d in expected for end in (".html", "_reader.html")}
+    assert outs == {"reports/index.html"} | pages  # each notebook: full page and reader's page
+
+
+def test_every_distill_notebook_parameter_is_passed_by_its_stage() -> None:
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    command = pipeline["stages"]["distill"]["cmd"]
+    book = nbformat.read(ROOT / "notebooks" / "04_sr_distillation.ipynb", as_version=4)
+    (cell,) = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
+    names = [t.id for s in ast.parse(cell.source).body for t in s.targets]
+    assert "formula_digits" in names
+    for name in names:
+        assert f"-p {name} " in command or f'-y "{name}: ' in command, name
+    for profile in available_profiles(ROOT / "profiles"):
+        distill = yaml.safe_load((ROOT / "profiles" / f"{profile}.yaml").read_text())["distill"]
+        assert isinstance(distill["formula_digits"], int) and distill["formula_digits"] >= 1
 
 
 def test_analyze_stage_depends_on_every_run() -> None:
@@ -109,6 +126,9 @@ def test_stage_deps_are_the_lib_modules_the_stage_runs() -> None:
     """
     pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     for name, stage in pipeline["stages"].items():
+        if name == "headline":  # benchmarks of every part: the whole library is the dep
+            assert "lib/sagatsr" in stage["do"]["deps"]
+            continue
         statements, extra = _stage_imports(stage)
         loaded = _loaded_lib_files(statements) | extra
         deps = [d for d in stage.get("do", stage)["deps"] if d.startswith("lib/")]
@@ -149,3 +169,47 @@ def test_every_recipe_parameter_reaches_the_training_notebook() -> None:
     book = nbformat.read(ROOT / "notebooks" / "02_train_gat.ipynb", as_version=4)
     code = "".join(cell.source for cell in book.cells if cell.cell_type == "code")
     assert "build_configs(**recipe_parameters(globals()))" in code
+
+
+#: Committed result files that no stage writes, with the reason.
+NOT_FROM_THE_PIPELINE = {
+    # recipes compared on validation slices: runs trained with other recipes
+    "recipe_trials.json",
+}
+
+
+def _stage_metrics(params: dict) -> set[str]:
+    """Every metrics file the pipeline's stages write under ``params``."""
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    out = set()
+    for stage in pipeline["stages"].values():
+        body = stage.get("do", stage)
+        paths = [next(iter(m)) if isinstance(m, dict) else m for m in body.get("metrics", [])]
+        if "foreach" not in stage:
+            out |= set(paths)
+            continue
+        section = params
+        for part in stage["foreach"].strip("${}").split("."):
+            section = section[part]
+        items = section.items() if isinstance(section, dict) else [(None, i) for i in section]
+        for key, item in items:
+            for path in paths:
+                out.add(path.replace("${key}", str(key)).replace("${item}", str(item)))
+    return {Path(p).name for p in out if p.startswith("reports/metrics/")}
+
+
+def test_the_full_profile_recreates_every_committed_result_file() -> None:
+    full = yaml.safe_load((ROOT / "profiles" / "full.yaml").read_text())
+    committed = {p.name for p in (ROOT / "reports" / "metrics").glob("*.json")}
+    assert committed - _stage_metrics(full) == NOT_FROM_THE_PIPELINE
+    # every headline entry is a sagatsr benchmark command with its own resumable folder
+    works = [entry["work"] for entry in full["headline"].values()]
+    assert len(set(works)) == len(works)
+    for name, entry in full["headline"].items():
+        assert entry["cmd"].startswith("sagatsr benchmark "), name
+        assert "--out" not in entry["cmd"], name  # the stage names the result file
+    # the quick and paper profiles run none of them
+    for other in ("quick", "paper"):
+        profile = yaml.safe_load((ROOT / "profiles" / f"{other}.yaml").read_text())
+        assert profile["headline"] == {}
+        assert not {f"{k}.json" for k in full["headline"]} & _stage_metrics(profile)
