@@ -175,6 +175,7 @@ def test_04_sr_distillation(trained_runs, tmp_path) -> None:
             "sisso_n_sis": 10,
             "operon_generations": 5,
             "operon_population": 50,
+            "formula_digits": 3,
             "metrics_path": str(tmp_path / "distill.json"),
         },
     )
@@ -184,6 +185,23 @@ def test_04_sr_distillation(trained_runs, tmp_path) -> None:
     assert len(summary["expressions"]) == 14
     assert {e["engine"] for e in summary["expressions"]} == {"sisso", "operon"}
     assert images(book) >= 2
+    # the tables show every expression rounded to formula_digits, the expressions table
+    # renders each one (no MathJax needed); the result file keeps full precision
+    from html import escape
+
+    from sagatsr.sr.display import formula_text
+
+    shown = "\n".join(
+        output["data"]["text/html"]
+        for cell in book.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if "text/html" in output.get("data", {})
+    )
+    assert shown.count("data:image/svg+xml;base64,") == 14
+    for expression in (e["expression"] for e in summary["expressions"]):
+        assert escape(formula_text(expression, 3)) in shown
+    assert any(formula_text(e["expression"], 3) != e["expression"] for e in summary["expressions"])
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sagatsr.cli import main
-from sagatsr.predict import predict_files
+from sagatsr.predict import Prediction, format_predictions, predict_files
 from tests.support.datasets import GOOD, cif, disordered_cif
 
 
@@ -90,3 +90,28 @@ def test_a_saved_model_predicts_structures_with_its_own_graph_settings(model_dir
     assert values.shape == (2, 1)
     expected = [r.value for r in predict_files(model_dir, files[:2])]
     assert values[:, 0].tolist() == pytest.approx(expected, rel=1e-6)
+
+
+def test_printout_leaves_out_the_unit_of_pure_numbers_and_rounds_the_formula() -> None:
+    feature = {"name": "ratio_AB_atomic_radius", "label": "r_A / r_B", "unit": "1"}
+    result = Prediction(
+        "a.cif",
+        "e_form",
+        "eV/cell",
+        value=1.23456,
+        uncertainty=0.0123,
+        formula="SrTiO3",
+        top_features=[{**feature, "value": 0.538461538, "importance": 0.25}],
+        sr_formula="0.884211886633782*Ep + 0.0181618449681339",
+        sr_value=1.1234567,
+    )
+    lines = format_predictions([result]).splitlines()
+    assert lines == [
+        "a.cif: SrTiO3 e_form = 1.235 +- 0.012 eV/cell",
+        "    formula: 1.123 eV/cell  (e_form = 0.8842*Ep + 0.01816)",
+        "    IC 0.250  ratio_AB_atomic_radius = 0.5385  (r_A / r_B)",
+    ]
+    # a dimensionless target: no unit after its value either
+    result.unit, result.uncertainty = "1", None
+    assert format_predictions([result]).splitlines()[0] == "a.cif: SrTiO3 e_form = 1.235"
+    assert result.sr_formula == "0.884211886633782*Ep + 0.0181618449681339"  # kept in full

@@ -1,6 +1,7 @@
 import base64
 import io
 import json
+import re
 
 import matplotlib
 
@@ -8,8 +9,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import nbformat
 import pytest
+from IPython.core.formatters import format_display_data
 
 from sagatsr.reports import build_reports, describe_executed_notebook, summarize_metrics
+from sagatsr.sr.display import show_formula
 from tests.support.browser import headless_chromium, loaded_images
 
 
@@ -22,15 +25,25 @@ def png_base64() -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+FORMULA = "0.884211886633782*Ep + 0.0181618449681339"
+
+
 def executed_notebook(path, metrics_path) -> None:
+    """A notebook as papermill leaves it: parameters, injected parameters, a figure, a formula."""
     book = nbformat.v4.new_notebook()
     book.cells.append(nbformat.v4.new_markdown_cell("# 01 · Prepare a dataset\n\n## Section"))
+    for tag, source in (("parameters", "runs = 'a'"), ("injected-parameters", "runs = 'toy'")):
+        book.cells.append(nbformat.v4.new_code_cell(source, metadata={"tags": [tag]}))
     cell = nbformat.v4.new_code_cell("plot()")
     cell.outputs = [
         nbformat.v4.new_output(
             "display_data", data={"image/png": png_base64(), "text/plain": "fig"}
         )
     ]
+    book.cells.append(cell)
+    cell = nbformat.v4.new_code_cell("show_formula(expression)")
+    data, _ = format_display_data(show_formula(FORMULA))  # what the kernel would send
+    cell.outputs = [nbformat.v4.new_output("execute_result", data=data, execution_count=1)]
     book.cells.append(cell)
     book.metadata["papermill"] = {
         "parameters": {"dataset": "toy", "metrics_path": str(metrics_path)}
@@ -67,12 +80,48 @@ def test_reports_render_in_headless_chromium(tmp_path) -> None:
     executed_notebook(nb_dir / "01_prepare_data_toy.ipynb", metrics)
     pages = build_reports(nb_dir, tmp_path / "reports")
     assert [p.summary for p in pages] == ["18928 records"]
+    assert [(p.html_path, p.reader_path) for p in pages] == [
+        ("01_prepare_data_toy.html", "01_prepare_data_toy_reader.html")
+    ]
 
     with headless_chromium(tmp_path) as driver:
-        driver.get((tmp_path / "reports" / "index.html").as_uri())
+        index = (tmp_path / "reports" / "index.html").as_uri()
+        driver.get(index)
         assert driver.find_element("tag name", "h1").text == "SA-GAT-SR reports"
-        link = driver.find_element("link text", "01 · Prepare a dataset (toy)")
-        link.click()
+        driver.find_element("link text", "01 · Prepare a dataset (toy)").click()
+        assert driver.current_url.endswith("_reader.html")  # the title opens the reader's page
         headings = [h.text for h in driver.find_elements("css selector", "h1, h2")]
         assert any("Prepare a dataset" in h for h in headings)
-        assert loaded_images(driver) >= 1
+        assert loaded_images(driver) >= 2  # the figure and the rendered formula
+        text = driver.find_element("tag name", "body").text
+        assert "0.8842*Ep + 0.01816" in text
+        assert "plot()" not in text and "runs = " not in text  # no code, no parameters
+
+        driver.get(index)
+        driver.find_element("link text", "notebook with code").click()
+        text = driver.find_element("tag name", "body").text
+        assert "plot()" in text and "runs = 'toy'" in text
+        assert "0.8842*Ep + 0.01816" in text and loaded_images(driver) >= 2
+
+
+def test_pages_read_offline_with_the_formula_as_text(tmp_path) -> None:
+    nb_dir = tmp_path / "nb"
+    nb_dir.mkdir()
+    executed_notebook(nb_dir / "04_sr_distillation.ipynb", tmp_path / "none.json")
+    build_reports(nb_dir, tmp_path / "reports")
+    for name in ("04_sr_distillation.html", "04_sr_distillation_reader.html"):
+        page = (tmp_path / "reports" / name).read_text()
+        assert "0.8842*Ep + 0.01816" in page and FORMULA not in page
+        assert "data:image/svg+xml;base64," in page
+        # nothing is fetched from the network: no script with a remote source (MathJax, require.js)
+        assert not re.findall(r"<script[^>]*src=\"https?:", page), name
+    reader = (tmp_path / "reports" / "04_sr_distillation_reader.html").read_text()
+    assert "runs = " not in reader and "plot()" not in reader
+
+
+def test_mathjax_is_loaded_only_from_a_url_given(tmp_path) -> None:
+    nb_dir = tmp_path / "nb"
+    nb_dir.mkdir()
+    executed_notebook(nb_dir / "01_x.ipynb", tmp_path / "none.json")
+    build_reports(nb_dir, tmp_path / "reports", mathjax_url="mathjax/tex-chtml.js")
+    assert '<script src="mathjax/tex-chtml.js">' in (tmp_path / "reports" / "01_x.html").read_text()

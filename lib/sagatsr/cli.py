@@ -370,6 +370,7 @@ def _cmd_benchmark_ic_faithfulness(args: argparse.Namespace) -> int:
 
 
 def _cmd_distill(args: argparse.Namespace) -> int:
+    from sagatsr.sr.display import format_saved_formulas
     from sagatsr.sr.distill import distill_run
     from sagatsr.sr.formulas import save_formulas
     from sagatsr.train.run import Run
@@ -393,14 +394,8 @@ def _cmd_distill(args: argparse.Namespace) -> int:
         group_rule=not args.no_group_rule,
     )
     saved = save_formulas(result, run.folder, args.command_line)
-    unit = saved["unit"]
-    print(f"{result.run}: {saved['target']}, network test MAE {saved['gnn_test_mae']:.4g} {unit}")
-    for formula in saved["formulas"]:
-        print(
-            f"  [{formula['engine']}, {formula['mode']}] test MAE {formula['test_mae']:.4g} {unit}:"
-            f"  {result.data.target} = {formula['expression']}"
-        )
-    print(f"written to {run.formulas_path}")
+    print(format_saved_formulas(saved, run=result.run))
+    print(f"written to {run.formulas_path} (constants in full)")
     return 0
 
 
@@ -448,8 +443,9 @@ def _cmd_readme(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from sagatsr.reports import build_reports
 
-    pages = build_reports(args.notebooks, args.out)
-    print(f"{len(pages)} page(s) and {Path(args.out) / 'index.html'} written")
+    pages = build_reports(args.notebooks, args.out, mathjax_url=args.mathjax_url)
+    index = Path(args.out) / "index.html"
+    print(f"{len(pages)} notebook(s), each as a full and a reader's page, and {index} written")
     return 0
 
 
@@ -735,6 +731,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="render executed notebooks to HTML")
     report.add_argument("--notebooks", default="reports/nb", type=Path)
     report.add_argument("--out", default="reports", type=Path)
+    report.add_argument(
+        "--mathjax-url",
+        default="",
+        help="load MathJax from here (e.g. a local copy); default none: pages read offline",
+    )
     report.set_defaults(handler=_cmd_report)
     return parser
 

@@ -31,8 +31,10 @@ from sagatsr.graphs.batch_build import build_graphs
 from sagatsr.graphs.build import featurizer_key, to_data
 from sagatsr.model import load_model, read_model_config
 from sagatsr.model.structures import predict_graphs_with_ic
+from sagatsr.sr.display import FORMULA_DIGITS, formula_text
 from sagatsr.sr.distill import EP
 from sagatsr.sr.formulas import best_formula, evaluate_formula
+from sagatsr.sr.units import format_quantity, with_unit
 from sagatsr.train.ensemble import LoadedEnsemble, ensemble_members, is_ensemble
 from sagatsr.train.run import Run
 
@@ -272,20 +274,30 @@ def predict_files(
     )
 
 
-def format_predictions(results: Sequence[Prediction]) -> str:
-    """Human-readable lines: value with unit, then the top features."""
+def format_predictions(results: Sequence[Prediction], *, digits: int = FORMULA_DIGITS) -> str:
+    """Human-readable lines: value with unit, then the distilled formula and the top features.
+
+    Values are written with :func:`sagatsr.sr.units.format_quantity` (a pure number
+    has no unit); the formula's constants are shown to ``digits`` significant digits
+    (:func:`sagatsr.sr.display.formula_text`); ``results`` keep full precision.
+    """
     lines = []
     for r in results:
         if r.error:
             lines.append(f"{r.path}: ERROR {r.error}")
             continue
         spread = "" if r.uncertainty is None else f" +- {r.uncertainty:.2g}"
-        lines.append(f"{r.path}: {r.formula} {r.target} = {r.value:.4g}{spread} {r.unit}")
+        value = with_unit(f"{r.value:.4g}{spread}", r.unit)
+        lines.append(f"{r.path}: {r.formula} {r.target} = {value}")
         if r.sr_value is not None:
-            lines.append(f"    formula: {r.sr_value:.4g} {r.unit}  ({r.target} = {r.sr_formula})")
+            lines.append(
+                f"    formula: {format_quantity(r.sr_value, r.unit)}"
+                f"  ({r.target} = {formula_text(r.sr_formula, digits)})"
+            )
         for f in r.top_features:
             lines.append(
-                f"    IC {f['importance']:.3f}  {f['name']} = {f['value']:.4g} {f['unit']}"
+                f"    IC {f['importance']:.3f}  {f['name']} = "
+                f"{format_quantity(f['value'], f['unit'])}"
                 f"  ({f['label']})"
             )
     return "\n".join(lines)

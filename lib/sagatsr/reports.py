@@ -1,8 +1,13 @@
 """HTML reports: executed notebooks -> ``reports/*.html`` and an index page.
 
-Notebook pages are rendered with nbconvert; figures are embedded in the page as
-data URIs, so each HTML file stands alone. The index links every page with a
-one-line summary of the stage's key metric read from ``reports/metrics/*.json``.
+Every notebook gets two pages, rendered with nbconvert: ``<stem>.html``, the whole
+executed notebook, and ``<stem>_reader.html``, the reader's page: text and results
+only (no code cells, no parameters cells). Figures are embedded as data URIs and
+no script is loaded from the internet (no require.js, and MathJax only from a URL
+given, e.g. a local copy), so each page stands alone and reads offline; formulas
+come as rendered images beside their plain text (:mod:`sagatsr.sr.display`).
+The index links every page with a one-line summary of the stage's key metric
+read from ``reports/metrics/*.json``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,23 @@ from typing import Any
 
 from sagatsr.io_utils import atomic_open
 
+#: Cell tags of papermill's parameters cells, left out of the reader's page.
+PARAMETER_TAGS = frozenset({"parameters", "injected-parameters"})
+
+#: Suffix of a notebook's reader page: ``<stem>_reader.html``.
+READER_SUFFIX = "_reader"
+
+# JupyterLab's page without the scripts it loads from a CDN: require.js (only for
+# widgets) is left out, MathJax is loaded only from a URL given.
+_OFFLINE_TEMPLATE = "sagatsr_offline.html.j2"
+_OFFLINE_TEMPLATE_SOURCE = """{%- extends 'index.html.j2' -%}
+{%- from 'mathjax.html.j2' import mathjax -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}
+{%- if resources.mathjax_url -%}{{ mathjax(resources.mathjax_url) }}{%- endif -%}
+{%- endblock html_head_js_mathjax -%}
+"""
+
 
 @dataclass(frozen=True)
 class ReportPage:
@@ -25,21 +47,33 @@ class ReportPage:
 
     Attributes:
         title: Heading shown in the index.
-        html_path: The page, relative to the reports folder.
+        html_path: The full page (code and outputs), relative to the reports folder.
+        reader_path: The reader's page (no code cells), relative to the reports folder.
         summary: One line with the stage's key figure.
     """
 
     title: str
     html_path: str
+    reader_path: str
     summary: str
 
 
-def notebook_to_html(notebook: str | os.PathLike[str], out_html: str | os.PathLike[str]) -> Path:
-    """Render an executed notebook to a standalone HTML page.
+def notebook_to_html(
+    notebook: str | os.PathLike[str],
+    out_html: str | os.PathLike[str],
+    *,
+    reader: bool = False,
+    mathjax_url: str = "",
+) -> Path:
+    """Render an executed notebook to a standalone HTML page that reads offline.
 
     Args:
         notebook: Executed ``.ipynb`` (e.g. papermill's output).
         out_html: Destination ``.html``.
+        reader: The reader's page: no code cells (their outputs stay) and no
+            parameters cells (:data:`PARAMETER_TAGS`).
+        mathjax_url: Where to load MathJax from (e.g. a local copy); ``""``
+            (the default) loads none, and LaTeX in Markdown cells shows as typed.
 
     Returns:
         The written path.
@@ -48,14 +82,26 @@ def notebook_to_html(notebook: str | os.PathLike[str], out_html: str | os.PathLi
         FileNotFoundError: If the notebook does not exist.
     """
     import nbformat
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
     source = Path(notebook)
     if not source.is_file():
         raise FileNotFoundError(f"executed notebook {source} does not exist")
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
+    config = Config()
+    if reader:
+        config.TagRemovePreprocessor.remove_cell_tags = set(PARAMETER_TAGS)
+    exporter = HTMLExporter(
+        config=config,
+        template_name="lab",
+        template_file=_OFFLINE_TEMPLATE,
+        extra_loaders=[DictLoader({_OFFLINE_TEMPLATE: _OFFLINE_TEMPLATE_SOURCE})],
+        mathjax_url=mathjax_url,
+        exclude_input=reader,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
     body, _ = exporter.from_notebook_node(nbformat.read(source, as_version=4))
     with atomic_open(out_html, "w") as handle:
         handle.write(body)
@@ -113,8 +159,9 @@ def write_index(
         The written path.
     """
     items = "\n".join(
-        f'    <li><a href="{html.escape(p.html_path)}">{html.escape(p.title)}</a>'
-        f" &mdash; {html.escape(p.summary)}</li>"
+        f'    <li><a href="{html.escape(p.reader_path)}">{html.escape(p.title)}</a>'
+        f" &mdash; {html.escape(p.summary)}"
+        f' (<a href="{html.escape(p.html_path)}">notebook with code</a>)</li>'
         for p in pages
     )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -125,7 +172,9 @@ def write_index(
 </head>
 <body>
   <h1>{html.escape(title)}</h1>
-  <p>Executed notebooks of the pipeline (<code>dvc repro</code>), generated {stamp}.</p>
+  <p>Executed notebooks of the pipeline (<code>dvc repro</code>), generated {stamp}.
+  Each title opens the reader's page (text and results); the second link, the whole
+  notebook with its code.</p>
   <ul>
 {items}
   </ul>
@@ -172,14 +221,19 @@ def describe_executed_notebook(notebook: str | os.PathLike[str]) -> tuple[str, s
 
 
 def build_reports(
-    notebooks_dir: str | os.PathLike[str], reports_dir: str | os.PathLike[str]
+    notebooks_dir: str | os.PathLike[str],
+    reports_dir: str | os.PathLike[str],
+    *,
+    mathjax_url: str = "",
 ) -> list[ReportPage]:
-    """Render every executed notebook of ``notebooks_dir`` and write ``index.html``.
+    """Render every executed notebook of ``notebooks_dir`` twice and write ``index.html``.
 
     Args:
         notebooks_dir: Folder of executed notebooks (``reports/nb``), rendered
             in name order (the stage number prefix keeps pipeline order).
-        reports_dir: Output folder; pages are ``<notebook stem>.html`` in it.
+        reports_dir: Output folder; pages are ``<notebook stem>.html`` (the
+            whole notebook) and ``<notebook stem>_reader.html`` (no code) in it.
+        mathjax_url: See :func:`notebook_to_html` (default: no MathJax).
 
     Returns:
         The pages listed in the index.
@@ -195,7 +249,10 @@ def build_reports(
     for notebook in sources:
         title, metrics = describe_executed_notebook(notebook)
         page = root / f"{notebook.stem}.html"
-        notebook_to_html(notebook, page)
-        pages.append(ReportPage(title, page.name, summarize_metrics(metrics) if metrics else ""))
+        reader = root / f"{notebook.stem}{READER_SUFFIX}.html"
+        notebook_to_html(notebook, page, mathjax_url=mathjax_url)
+        notebook_to_html(notebook, reader, reader=True, mathjax_url=mathjax_url)
+        summary = summarize_metrics(metrics) if metrics else ""
+        pages.append(ReportPage(title, page.name, reader.name, summary))
     write_index(pages, root / "index.html")
     return pages

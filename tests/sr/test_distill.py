@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import sympy
 
-from sagatsr.sr.distill import EP, distill_run, expressions_markdown, feature_legend, pareto_frame
+from sagatsr.sr.display import expressions_table
+from sagatsr.sr.distill import EP, distill_run, feature_legend, pareto_frame
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +92,9 @@ def test_expressions_and_held_out_errors(result) -> None:
         np.testing.assert_allclose(
             np.broadcast_to(values, direct.shape), direct, rtol=1e-4, atol=1e-6
         )
-    markdown = expressions_markdown([result])
-    assert markdown.count("\n") == 1 + len(table) and "$" in markdown
+    shown = expressions_table([result]).to_html()
+    assert shown.count("data:image/svg+xml;base64,") == len(table)  # one rendered formula each
+    assert "$" not in shown  # readable without MathJax
     pareto = pareto_frame([result])
     assert {"engine", "complexity", "val_rmse", "test_mae"} <= set(pareto.columns)
     legend = feature_legend([EP, *result.data.top_features(2)], "gap_gllbsc", "eV")

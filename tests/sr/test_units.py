@@ -6,8 +6,11 @@ from sagatsr.sr.units import (
     BASE_DIMENSIONS,
     DIMENSIONLESS,
     format_dimension,
+    format_quantity,
     parse_unit,
     parse_units,
+    unit_label,
+    with_unit,
 )
 
 
@@ -78,3 +81,17 @@ def test_format_dimension():
 
 def test_per_cell_energy_is_an_energy_per_amount():
     assert parse_unit("eV/cell") == parse_unit("eV/atom") != parse_unit("eV")
+
+
+@pytest.mark.parametrize("unit", ["1", "", None, "dimensionless", "-", " 1 "])
+def test_a_pure_number_is_written_without_a_unit(unit) -> None:
+    assert format_quantity(0.538461538, unit) == "0.5385"
+    assert with_unit("1.2 +- 0.1", unit) == "1.2 +- 0.1"
+    assert unit_label("ratio_AB_atomic_radius", unit) == "ratio_AB_atomic_radius"
+
+
+def test_a_physical_unit_follows_the_value() -> None:
+    assert format_quantity(1.23456, "eV/cell") == "1.235 eV/cell"
+    assert format_quantity(0.5, "%", ".1f") == "0.5 %"  # a percentage keeps its sign
+    assert with_unit("1.2 +- 0.1", "eV") == "1.2 +- 0.1 eV"
+    assert unit_label("test MAE", "eV/atom") == "test MAE [eV/atom]"

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sagatsr.sr.units import format_quantity, with_unit
+
 Metrics = dict[str, dict[str, Any]]
 
 _BLOCK = re.compile(r"(<!-- results:([a-z_]+) -->\n)(.*?)(<!-- /results:\2 -->)", re.DOTALL)
@@ -108,9 +110,10 @@ def matbench_section(metrics: Metrics) -> str:
     seeds = result.get("ensemble_seeds") or []
     what = f"an ensemble of {len(seeds)} seeds per fold" if seeds else "one model per fold"
     better = ", ".join(result.get("better_than", [])) or "none"
+    mean = f"{result['mean_mae']:.4f} +- {result['std_mae']:.4f}"
     lines = [
-        f"Mean test MAE **{result['mean_mae']:.4f} +- {result['std_mae']:.4f} "
-        f"{result['unit']}** over {len(result['folds'])} fold(s) (folds: {folds}); mean "
+        f"Mean test MAE **{with_unit(mean, result['unit'])}** over {len(result['folds'])} "
+        f"fold(s) (folds: {folds}); mean "
         f"validation MAE {result['mean_val_mae']:.4f}. {what.capitalize()}, model hidden "
         f"{model['hidden']}, {model['layers']} layers, {model['heads']} heads, edge dimension "
         f"{model['edge_dim']}, dropout {model['dropout']}; {train['epochs']} epochs, batch "
@@ -155,7 +158,8 @@ def _suite_table(result: dict[str, Any]) -> str:
     for run in result.get("runs", []):
         lines.append(
             f"| {run['name']} | {run['dataset']}/{run['subset']} ({run['split']}) | "
-            f"{run['target']} | {run['embedding']} | {run['test_mae']:.4g} {run['unit']} | "
+            f"{run['target']} | {run['embedding']} | "
+            f"{format_quantity(run['test_mae'], run['unit'])} | "
             f"{run['test_r2']:.3f} |"
         )
     return "\n".join(lines)
@@ -203,9 +207,9 @@ def sr_speedup_section(metrics: Metrics) -> str:
         conv, ours = run["conventional"], run["sa_gat_sr"]
         lines.append(
             f"| {run['run']} | {run['speedup']:.0f}x | {conv['n_inputs']}, "
-            f"{conv['sr_seconds']:.2f}, {_fmt(conv['test_mae'])} {run['unit']} | "
-            f"{ours['n_inputs']}, {ours['sr_seconds']:.3f}, {_fmt(ours['test_mae'])} "
-            f"{run['unit']} |"
+            f"{conv['sr_seconds']:.2f}, {with_unit(_fmt(conv['test_mae']), run['unit'])} | "
+            f"{ours['n_inputs']}, {ours['sr_seconds']:.3f}, "
+            f"{with_unit(_fmt(ours['test_mae']), run['unit'])} |"
         )
     return "\n".join(lines) + "\n\n" + _source(result, "sr_speedup")
 
@@ -258,7 +262,7 @@ def pipeline_section(metrics: Metrics) -> str:
     for name, result in runs.items():
         test = result["metrics"]["test"]
         lines.append(
-            f"| {name.removeprefix('train_')} | {test['mae']:.4g} {result['unit']} | "
+            f"| {name.removeprefix('train_')} | {format_quantity(test['mae'], result['unit'])} | "
             f"{test['r2']:.3f} | {result['epochs_run']} |"
         )
     first = next(iter(runs))
@@ -286,7 +290,8 @@ def trials_section(metrics: Metrics) -> str:
         lines.append(
             f"| {trial['run']} | {train['batch_size']} | {train['lr']} | {trial['epochs_run']} | "
             f"{'yes' if train.get('compile') else 'no'} | {trial['torch_threads'] or '?'} | "
-            f"{trial['best_val_mae']:.4f} {unit} (epoch {trial['best_epoch']}) | "
+            f"{format_quantity(trial['best_val_mae'], unit, '.4f')} "
+            f"(epoch {trial['best_epoch']}) | "
             f"{trial['train_seconds'] / 60:.1f} min | {when} |"
         )
     return (

@@ -16,6 +16,7 @@ from typing import Any
 
 from sagatsr.io_utils import write_json
 from sagatsr.provenance import run_info
+from sagatsr.sr.units import format_quantity
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.pipeline import train_on_split
 
@@ -164,7 +165,9 @@ def run_suite(
                 "device": metrics["device"],
             }
         )
-        headline = "; ".join(f"{r['name']} MAE {r['test_mae']:.4g} {r['unit']}" for r in rows)
+        headline = "; ".join(
+            f"{r['name']} MAE {format_quantity(r['test_mae'], r['unit'])}" for r in rows
+        )
         result = {
             "summary": f"{name}: {headline}",
             "suite": name,

@@ -15,6 +15,7 @@ from typing import Any
 
 from sagatsr.io_utils import write_json
 from sagatsr.provenance import run_info
+from sagatsr.sr.units import format_quantity
 from sagatsr.train.run import Run
 from sagatsr.train.runner import read_history
 
@@ -87,7 +88,8 @@ def collect_trials(
     result = {
         "summary": (
             f"{len(trials)} recipe trial(s) on {dataset}/{subset} {split} {target}: best "
-            f"validation MAE {best['best_val_mae']:.4g} {metrics[0]['unit']} ({best['run']}); "
+            f"validation MAE {format_quantity(best['best_val_mae'], metrics[0]['unit'])} "
+            f"({best['run']}); "
             f"reference {reference:.4g} ({trials[0]['run']})"
         ),
         "dataset": dataset,

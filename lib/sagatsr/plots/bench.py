@@ -10,6 +10,7 @@ import pandas as pd
 import seaborn as sns
 
 from sagatsr.bench.results import suite_frame
+from sagatsr.sr.units import unit_label
 
 
 def sr_speedup_frame(result: dict[str, Any]) -> pd.DataFrame:
@@ -105,7 +106,7 @@ def plot_embedding_ablation(result: dict[str, Any]) -> plt.Figure:
     order = [e for e in ("sae", "fcn", "onehot") if e in set(frame["embedding"])]
     sns.barplot(data=frame, x="data", y="test_mae", hue="embedding", hue_order=order, ax=ax)
     ax.set_xlabel("")
-    ax.set_ylabel(f"test MAE [{unit}]")
+    ax.set_ylabel(unit_label("test MAE", unit))
     ax.set_title("Input embedding ablation (same model and budget)")
     for container in ax.containers:
         ax.bar_label(container, fmt="%.4f", fontsize=7)
@@ -133,7 +134,7 @@ def plot_leaderboard(result: dict[str, Any]) -> plt.Figure:
     for y, mae in enumerate(maes):
         ax.text(mae, y, f" {mae:.4f}", va="center", fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(f"mean test MAE over the 5 folds [{result.get('unit', 'eV/cell')}]")
+    ax.set_xlabel(unit_label("mean test MAE over the 5 folds", result.get("unit", "eV/cell")))
     ax.set_title("Matbench perovskites (published entries below 0.1 eV/cell)", fontsize=9)
     figure.tight_layout()
     return figure
@@ -160,7 +161,7 @@ def plot_accuracy_vs_cpu_time(result: dict[str, Any]) -> plt.Figure | None:
         ax.axhline(mae, ls="--", lw=1, color="grey")
         ax.text(hours[-1], mae, f" {name} {mae}", va="bottom", ha="right", fontsize=8)
     ax.set_xlabel("training CPU time, 5 folds [core-hours]")
-    ax.set_ylabel(f"mean test MAE [{result.get('unit', 'eV/cell')}]")
+    ax.set_ylabel(unit_label("mean test MAE", result.get("unit", "eV/cell")))
     ax.legend(fontsize=8)
     figure.tight_layout()
     return figure

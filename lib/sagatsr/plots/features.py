@@ -9,6 +9,7 @@ import pandas as pd
 import seaborn as sns
 
 from sagatsr.features.catalog import FeatureSpec
+from sagatsr.sr.units import unit_label
 
 
 def plot_feature_distributions(
@@ -40,7 +41,7 @@ def plot_feature_distributions(
     for ax, spec in zip(axes.flat, specs, strict=False):
         sns.histplot(frame[spec.name], bins=bins, ax=ax, color="#4c72b0")
         ax.set_title(spec.label, fontsize=9)
-        ax.set_xlabel(f"{spec.name} [{spec.unit}]", fontsize=8)
+        ax.set_xlabel(unit_label(spec.name, spec.unit), fontsize=8)
     for ax in list(axes.flat)[len(specs) :]:
         ax.set_visible(False)
     figure.tight_layout()

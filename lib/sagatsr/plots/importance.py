@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from sagatsr.interpret.importance import mean_ic_series, top_features
 from sagatsr.interpret.permutation import permutation_series
+from sagatsr.sr.units import unit_label
 
 
 def _display_name(aggregated: pd.DataFrame, feature: str) -> str:
@@ -17,8 +18,7 @@ def _display_name(aggregated: pd.DataFrame, feature: str) -> str:
         return feature
     row = aggregated.loc[aggregated["feature"] == feature].iloc[0]
     label = str(row["label"]) or feature
-    unit = str(row.get("unit", ""))
-    return f"{label} [{unit}]" if unit and unit != "1" else label
+    return unit_label(label, str(row.get("unit", "")))
 
 
 def plot_ic_heatmap(matrix: pd.DataFrame, top: int = 20) -> Figure:

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from sagatsr.sr.units import unit_label
+
 
 def plot_distill_parity(results: Sequence[Any], *, columns: int = 2) -> plt.Figure:
     """Test-row parity of the GNN (Ep) and of each expression, one panel per run.
@@ -43,7 +45,7 @@ def plot_distill_parity(results: Sequence[Any], *, columns: int = 2) -> plt.Figu
         )
         low, high = float(np.nanmin(truth)), float(np.nanmax(truth))
         ax.plot([low, high], [low, high], color="black", lw=1)
-        ax.set_title(f"{result.run} [{result.data.unit}]", fontsize=9)
+        ax.set_title(unit_label(result.run, result.data.unit), fontsize=9)
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(results) :]:
         ax.set_visible(False)

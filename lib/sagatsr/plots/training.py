@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from sagatsr.sr.units import unit_label
+
 
 def plot_learning_curve(history: pd.DataFrame, *, unit: str = "") -> plt.Figure:
     """Training loss (standardised L1) and validation MAE per epoch.
@@ -24,7 +26,7 @@ def plot_learning_curve(history: pd.DataFrame, *, unit: str = "") -> plt.Figure:
     sns.lineplot(data=history, x="epoch", y="train_loss", ax=left, color="#4c72b0")
     left.set_ylabel("training loss (L1, standardised)")
     sns.lineplot(data=history, x="epoch", y="val_mae", ax=right, color="#dd8452")
-    right.set_ylabel(f"validation MAE [{unit}]" if unit else "validation MAE")
+    right.set_ylabel(unit_label("validation MAE", unit))
     if len(history):
         best = history.loc[history["val_mae"].idxmin()]
         right.axvline(best["epoch"], ls="--", color="grey", lw=1)
@@ -54,9 +56,8 @@ def plot_parity(
         low = float(np.nanmin(shown[[target, "prediction"]].to_numpy()))
         high = float(np.nanmax(shown[[target, "prediction"]].to_numpy()))
         ax.plot([low, high], [low, high], color="black", lw=1)
-    label = f" [{unit}]" if unit else ""
-    ax.set_xlabel(f"reference {target}{label}")
-    ax.set_ylabel(f"predicted {target}{label}")
+    ax.set_xlabel(unit_label(f"reference {target}", unit))
+    ax.set_ylabel(unit_label(f"predicted {target}", unit))
     figure.tight_layout()
     return figure
 

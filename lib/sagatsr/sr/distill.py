@@ -517,23 +517,6 @@ def load_distilled(
     return DistillResult(run.folder.name, metadata, data, gnn_test, [])
 
 
-def expressions_markdown(results: Sequence[DistillResult]) -> str:
-    """A Markdown table like the paper's Table 3 (LaTeX expressions, test MAE)."""
-    lines = [
-        "| dataset / subset | property | engine | inputs | expression | test MAE | GNN test MAE |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for result in results:
-        m = result.metadata
-        for e in result.expressions:
-            lines.append(
-                f"| {m['dataset']} / {m['subset']} | {result.data.target} ({result.data.unit}) "
-                f"| {e.engine} | {e.mode} | ${e.latex()}$ | {e.test.get('mae', float('nan')):.4g} "
-                f"| {result.gnn_test['mae']:.4g} |"
-            )
-    return "\n".join(lines)
-
-
 def pareto_frame(results: Sequence[DistillResult]) -> pd.DataFrame:
     """Every candidate equation: run, engine, mode, complexity, validation and test error."""
     frames = []

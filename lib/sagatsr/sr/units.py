@@ -5,6 +5,9 @@ exponents of the base dimensions (mass, length, time, charge, temperature,
 amount, angle).  Only the dimension matters: scale factors are ignored and
 values are never converted, so ``"eV"`` and ``"J"`` are the same dimension.
 
+A value is written for a reader with :func:`format_quantity` (or :func:`with_unit`),
+which leaves out the unit of a pure number.
+
 Conventions:
 
 * ``"1"``, ``""``, ``"dimensionless"`` and ``"-"`` are dimensionless.
@@ -225,3 +228,36 @@ def format_dimension(dim: Dimension) -> str:
         if exp != 0
     ]
     return " ".join(parts) or "1"
+
+
+#: Unit strings that mean "a pure number": shown as no unit at all (``"%"`` is shown).
+PURE_NUMBER_UNITS: frozenset[str] = frozenset({"", "1", "dimensionless", "-"})
+
+
+def with_unit(text: str, unit: str | None) -> str:
+    """A formatted value followed by its unit, for a reader.
+
+    The one place that writes a value with its unit: a pure number
+    (:data:`PURE_NUMBER_UNITS`) gets no unit, so ``0.5385`` is never shown as
+    ``"0.5385 1"``.
+
+    Args:
+        text: The value, already formatted (``"0.5385"``, ``"1.2 +- 0.1"``).
+        unit: Its unit string (``"eV"``, ``"1"``, ``None``).
+
+    Returns:
+        ``"1.2 eV"``, or ``text`` alone for a pure number.
+    """
+    unit = "" if unit is None else str(unit).strip()
+    return text if unit in PURE_NUMBER_UNITS else f"{text} {unit}"
+
+
+def format_quantity(value: float, unit: str | None, spec: str = ".4g") -> str:
+    """``value`` formatted with ``spec``, followed by its unit (see :func:`with_unit`)."""
+    return with_unit(format(value, spec), unit)
+
+
+def unit_label(label: str, unit: str | None) -> str:
+    """An axis or column label with its unit in brackets: ``"gap [eV]"``, or ``label`` alone."""
+    unit = "" if unit is None else str(unit).strip()
+    return label if unit in PURE_NUMBER_UNITS else f"{label} [{unit}]"

@@ -29,6 +29,7 @@ import torch
 from sagatsr.io_utils import atomic_open, write_json
 from sagatsr.model import SAGAT
 from sagatsr.provenance import run_info
+from sagatsr.sr.units import format_quantity
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.metrics import regression_metrics
 from sagatsr.train.pipeline import PARTS, train_on_split
@@ -125,8 +126,9 @@ def evaluate_ensemble(
     test_mae = scores.get("test", {}).get("mae", float("nan"))
     result = {
         "summary": (
-            f"ensemble of {len(members)} {target} models: test MAE {test_mae:.4g} "
-            f"{members[0]['unit']} (members {np.mean(member_test):.4g} on average)"
+            f"ensemble of {len(members)} {target} models: test MAE "
+            f"{format_quantity(test_mae, members[0]['unit'])} "
+            f"(members {np.mean(member_test):.4g} on average)"
             if member_test
             else f"ensemble of {len(members)} {target} models"
         ),

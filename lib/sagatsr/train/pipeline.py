@@ -20,6 +20,7 @@ from sagatsr.io_utils import atomic_open, write_json
 from sagatsr.model import ModelConfig
 from sagatsr.prepare import PreparedDataset
 from sagatsr.provenance import run_info
+from sagatsr.sr.units import format_quantity
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs, load_split_parts
 from sagatsr.train.metrics import regression_metrics
@@ -152,7 +153,7 @@ def train_on_split(
     test_mae, test_r2 = test.get("mae", float("nan")), test.get("r2", float("nan"))
     metrics = {
         "summary": (
-            f"{prepared.name}/{subset} {target}: test MAE {test_mae:.4g} {unit}"
+            f"{prepared.name}/{subset} {target}: test MAE {format_quantity(test_mae, unit)}"
             f" (R2 {test_r2:.3f}, {result.epochs_run} epochs)"
         ),
         "dataset": prepared.name,
