@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import sympy
 
-from sagatsr.sr.units import format_quantity
+from sagatsr.sr.units import format_quantity, unit_label
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -277,7 +277,7 @@ def expressions_table(results: Sequence[DistillResult], *, digits: int = FORMULA
             rows.append(
                 {
                     "dataset / subset": f"{m['dataset']} / {m['subset']}",
-                    "property": f"{result.data.target} ({result.data.unit})",
+                    "property": unit_label(result.data.target, result.data.unit),
                     "engine": e.engine,
                     "inputs": e.mode,
                     "test MAE": e.test.get("mae", float("nan")),
