@@ -2,6 +2,8 @@ import base64
 import io
 import json
 import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import matplotlib
 
@@ -72,20 +74,100 @@ def test_build_reports_requires_notebooks(tmp_path) -> None:
         build_reports(tmp_path, tmp_path / "out")
 
 
+def text_only_notebook(path) -> None:
+    """An executed notebook whose outputs hold no image."""
+    book = nbformat.v4.new_notebook()
+    book.cells.append(nbformat.v4.new_markdown_cell("# 05 · Benchmarks"))
+    cell = nbformat.v4.new_code_cell("table()")
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "1"})]
+    book.cells.append(cell)
+    nbformat.write(book, path)
+
+
+def result_files(folder) -> None:
+    """Two result files, as the benchmarks write them; the others are absent."""
+    folder.mkdir()
+    run = {
+        "commit": "b634113cb14080008e2b8c122cd9c441734de1e2",
+        "hardware": {"cpu": "Intel Xeon", "cpu_cores": 2, "gpu": None},
+        "date": "2026-11-27T16:31:14+00:00",
+    }
+    matbench = {
+        "unit": "eV/cell",
+        "folds": [{"test_mae": 0.0390}],
+        "mean_mae": 0.0390,
+        "std_mae": 0.0,
+        "mean_val_mae": 0.0372,
+        "published_mae": {"ALIGNN": 0.0288},
+        **run,
+    }
+    (folder / "matbench_perovskites.json").write_text(json.dumps(matbench))
+    featurize = {
+        "n_graphs": 18928,
+        "dataset": "castelli_perovskites",
+        "graph_seconds": 18.02,
+        "structures_per_second": 1050.2,
+        "workers": 2,
+        "goal_seconds": 120.0,
+        **run,
+    }
+    (folder / "featurize.json").write_text(json.dumps(featurize))
+
+
+def linked_files(driver) -> list[str]:
+    """Every link and image source of the current page, as URLs."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('a[href]'), a => a.href)"
+        ".concat(Array.from(document.images, i => i.src));"
+    )
+
+
 def test_reports_render_in_headless_chromium(tmp_path) -> None:
     metrics = tmp_path / "metrics.json"
     metrics.write_text(json.dumps({"summary": "18928 records"}))
     nb_dir = tmp_path / "nb"
     nb_dir.mkdir()
     executed_notebook(nb_dir / "01_prepare_data_toy.ipynb", metrics)
-    pages = build_reports(nb_dir, tmp_path / "reports")
-    assert [p.summary for p in pages] == ["18928 records"]
-    assert [(p.html_path, p.reader_path) for p in pages] == [
-        ("01_prepare_data_toy.html", "01_prepare_data_toy_reader.html")
+    text_only_notebook(nb_dir / "05_speedup_benchmark.ipynb")
+    result_files(tmp_path / "results")
+    pages = build_reports(nb_dir, tmp_path / "reports", metrics_dir=tmp_path / "results")
+    assert [p.summary for p in pages] == ["18928 records", ""]
+    assert [(p.html_path, p.reader_path, p.figure) for p in pages] == [
+        (
+            "01_prepare_data_toy.html",
+            "01_prepare_data_toy_reader.html",
+            "thumbs/01_prepare_data_toy.png",
+        ),
+        ("05_speedup_benchmark.html", "05_speedup_benchmark_reader.html", ""),
     ]
 
     with headless_chromium(tmp_path) as driver:
         index = (tmp_path / "reports" / "index.html").as_uri()
+        driver.get(index)
+        # the dashboard: loads cleanly, links only existing local files, every image decodes
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+        targets = linked_files(driver)
+        assert len(targets) >= 8
+        for url in targets:
+            parsed = urlparse(url)
+            assert parsed.scheme == "file", url
+            assert Path(unquote(parsed.path)).is_file(), url
+        images = driver.find_elements("tag name", "img")
+        assert len(images) == 1 and loaded_images(driver) == 1
+        assert (
+            images[0].get_attribute("alt") == "Section: key figure of 01 · Prepare a dataset (toy)"
+        )
+        cells = [c.text for c in driver.find_elements("css selector", "table.headlines td")]
+        assert "0.0390 ± 0.0000" in cells and "eV/cell" in cells and "18.0" in cells
+        assert "ALIGNN 0.0288 eV/cell" in cells and "goal < 120 s" in cells
+        assert cells.count("not measured") == 11  # every other README section
+        source = driver.find_element("css selector", "td.source").text
+        assert "2026-11-27 · commit b634113 · Intel Xeon, 2 cores" in source
+        card = driver.find_elements("css selector", ".card")[1]
+        assert "no figure in this notebook" in card.text and "05 · Benchmarks" in card.text
+        driver.find_element("css selector", "a.thumb img").click()
+        assert driver.current_url.endswith("01_prepare_data_toy_reader.html")
+
         driver.get(index)
         assert driver.find_element("tag name", "h1").text == "SA-GAT-SR reports"
         driver.find_element("link text", "01 · Prepare a dataset (toy)").click()
@@ -98,7 +180,7 @@ def test_reports_render_in_headless_chromium(tmp_path) -> None:
         assert "plot()" not in text and "runs = " not in text  # no code, no parameters
 
         driver.get(index)
-        driver.find_element("link text", "notebook with code").click()
+        driver.find_element("link text", "notebook with code").click()  # the first card's
         text = driver.find_element("tag name", "body").text
         assert "plot()" in text and "runs = 'toy'" in text
         assert "0.8842*Ep + 0.01816" in text and loaded_images(driver) >= 2

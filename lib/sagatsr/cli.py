@@ -443,9 +443,14 @@ def _cmd_readme(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from sagatsr.reports import build_reports
 
-    pages = build_reports(args.notebooks, args.out, mathjax_url=args.mathjax_url)
+    pages = build_reports(
+        args.notebooks, args.out, metrics_dir=args.metrics, mathjax_url=args.mathjax_url
+    )
     index = Path(args.out) / "index.html"
-    print(f"{len(pages)} notebook(s), each as a full and a reader's page, and {index} written")
+    print(
+        f"{len(pages)} notebook(s), each as a full and a reader's page, and {index} written "
+        f"(headline figures from {args.metrics})"
+    )
     return 0
 
 
@@ -728,8 +733,16 @@ def build_parser() -> argparse.ArgumentParser:
     readme.add_argument("--check", action="store_true", help="only compare; exit 1 on a mismatch")
     readme.set_defaults(handler=_cmd_readme)
 
-    report = commands.add_parser("report", help="render executed notebooks to HTML")
+    report = commands.add_parser(
+        "report", help="render executed notebooks to HTML; write the results dashboard"
+    )
     report.add_argument("--notebooks", default="reports/nb", type=Path)
+    report.add_argument(
+        "--metrics",
+        default="reports/metrics",
+        type=Path,
+        help="result files whose figures head reports/index.html (absent: not measured)",
+    )
     report.add_argument("--out", default="reports", type=Path)
     report.add_argument(
         "--mathjax-url",

@@ -6,22 +6,32 @@ only (no code cells, no parameters cells). Figures are embedded as data URIs and
 no script is loaded from the internet (no require.js, and MathJax only from a URL
 given, e.g. a local copy), so each page stands alone and reads offline; formulas
 come as rendered images beside their plain text (:mod:`sagatsr.sr.display`).
-The index links every page with a one-line summary of the stage's key metric
-read from ``reports/metrics/*.json``.
+The index, ``index.html``, is the results dashboard (:mod:`sagatsr.dashboard`):
+the headline figures read from the result files of ``reports/metrics``, then a
+card per notebook with its key figure (``thumbs/<stem>.png`` or ``.svg``) and a
+one-line summary of the stage's key metric.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sagatsr.dashboard import THUMBS_DIR, ReportPage, write_dashboard, write_key_figures
+from sagatsr.headlines import headline_figures, load_metrics
 from sagatsr.io_utils import atomic_open
+
+__all__ = [
+    "PARAMETER_TAGS",
+    "READER_SUFFIX",
+    "ReportPage",
+    "build_reports",
+    "describe_executed_notebook",
+    "notebook_to_html",
+    "summarize_metrics",
+]
 
 #: Cell tags of papermill's parameters cells, left out of the reader's page.
 PARAMETER_TAGS = frozenset({"parameters", "injected-parameters"})
@@ -39,23 +49,6 @@ _OFFLINE_TEMPLATE_SOURCE = """{%- extends 'index.html.j2' -%}
 {%- if resources.mathjax_url -%}{{ mathjax(resources.mathjax_url) }}{%- endif -%}
 {%- endblock html_head_js_mathjax -%}
 """
-
-
-@dataclass(frozen=True)
-class ReportPage:
-    """One rendered notebook.
-
-    Attributes:
-        title: Heading shown in the index.
-        html_path: The full page (code and outputs), relative to the reports folder.
-        reader_path: The reader's page (no code cells), relative to the reports folder.
-        summary: One line with the stage's key figure.
-    """
-
-    title: str
-    html_path: str
-    reader_path: str
-    summary: str
 
 
 def notebook_to_html(
@@ -142,50 +135,6 @@ def summarize_metrics(path: str | os.PathLike[str]) -> str:
     return _fmt(dict(list(numbers.items())[:6])) or "no numeric figures"
 
 
-def write_index(
-    pages: Sequence[ReportPage],
-    out_html: str | os.PathLike[str],
-    *,
-    title: str = "SA-GAT-SR reports",
-) -> Path:
-    """Write the index page linking every report.
-
-    Args:
-        pages: The pages, in pipeline order.
-        out_html: Destination (``reports/index.html``).
-        title: Page heading.
-
-    Returns:
-        The written path.
-    """
-    items = "\n".join(
-        f'    <li><a href="{html.escape(p.reader_path)}">{html.escape(p.title)}</a>'
-        f" &mdash; {html.escape(p.summary)}"
-        f' (<a href="{html.escape(p.html_path)}">notebook with code</a>)</li>'
-        for p in pages
-    )
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;line-height:1.5}}</style>
-</head>
-<body>
-  <h1>{html.escape(title)}</h1>
-  <p>Executed notebooks of the pipeline (<code>dvc repro</code>), generated {stamp}.
-  Each title opens the reader's page (text and results); the second link, the whole
-  notebook with its code.</p>
-  <ul>
-{items}
-  </ul>
-</body>
-</html>
-"""
-    with atomic_open(out_html, "w") as handle:
-        handle.write(page)
-    return Path(out_html)
-
-
 def describe_executed_notebook(notebook: str | os.PathLike[str]) -> tuple[str, str | None]:
     """Title and metrics file of an executed notebook.
 
@@ -224,15 +173,21 @@ def build_reports(
     notebooks_dir: str | os.PathLike[str],
     reports_dir: str | os.PathLike[str],
     *,
+    metrics_dir: str | os.PathLike[str] | None = None,
     mathjax_url: str = "",
 ) -> list[ReportPage]:
-    """Render every executed notebook of ``notebooks_dir`` twice and write ``index.html``.
+    """Render every executed notebook of ``notebooks_dir`` twice and write the dashboard.
 
     Args:
         notebooks_dir: Folder of executed notebooks (``reports/nb``), rendered
             in name order (the stage number prefix keeps pipeline order).
         reports_dir: Output folder; pages are ``<notebook stem>.html`` (the
-            whole notebook) and ``<notebook stem>_reader.html`` (no code) in it.
+            whole notebook) and ``<notebook stem>_reader.html`` (no code) in it,
+            the key figures ``thumbs/<notebook stem>.<png|svg>``
+            (:func:`sagatsr.dashboard.write_key_figures`), and ``index.html``.
+        metrics_dir: Folder of the result files (``reports/metrics``) whose
+            figures head the index (absent files show as not measured);
+            ``None`` leaves the table out.
         mathjax_url: See :func:`notebook_to_html` (default: no MathJax).
 
     Returns:
@@ -240,19 +195,28 @@ def build_reports(
 
     Raises:
         FileNotFoundError: If ``notebooks_dir`` holds no notebook.
+        ValueError: If a result file of ``metrics_dir`` is not valid JSON.
     """
     sources = sorted(Path(notebooks_dir).glob("*.ipynb"))
     if not sources:
         raise FileNotFoundError(f"no executed notebook in {notebooks_dir}")
     root = Path(reports_dir)
+    described = [describe_executed_notebook(notebook) for notebook in sources]
+    figures = write_key_figures(
+        sources, root / THUMBS_DIR, titles=[title for title, _ in described]
+    )
     pages = []
-    for notebook in sources:
-        title, metrics = describe_executed_notebook(notebook)
+    for notebook, (title, metrics), figure in zip(sources, described, figures, strict=True):
         page = root / f"{notebook.stem}.html"
         reader = root / f"{notebook.stem}{READER_SUFFIX}.html"
         notebook_to_html(notebook, page, mathjax_url=mathjax_url)
         notebook_to_html(notebook, reader, reader=True, mathjax_url=mathjax_url)
         summary = summarize_metrics(metrics) if metrics else ""
-        pages.append(ReportPage(title, page.name, reader.name, summary))
-    write_index(pages, root / "index.html")
+        thumbnail = figure.path.relative_to(root).as_posix() if figure else ""
+        alt = figure.alt if figure else ""
+        pages.append(ReportPage(title, page.name, reader.name, summary, thumbnail, alt))
+    headlines = None
+    if metrics_dir is not None:
+        headlines = headline_figures(load_metrics(metrics_dir))
+    write_dashboard(pages, root / "index.html", headlines=headlines, metrics_dir=metrics_dir)
     return pages
