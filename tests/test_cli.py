@@ -54,3 +54,22 @@ def test_featurize_benchmark_writes_provenance(tmp_path, capsys) -> None:
         assert key in result
     assert result["command"].startswith("sagatsr benchmark featurize")
     assert "cpu" in result["hardware"]
+
+
+def test_analyze_prints_and_writes_the_ranking(trained_runs, tmp_path, capsys) -> None:
+    import pandas as pd
+
+    run = trained_runs / "models" / "castelli_e_form"
+    out = tmp_path / "ranking.csv"
+    argv = ["analyze", str(run), "--prepared-root", str(trained_runs / "prepared")]
+    assert main([*argv, "--top", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    ranking = pd.read_csv(out)
+    assert list(ranking["rank"]) == list(range(1, len(ranking) + 1))
+    assert ranking["mean_ic"].is_monotonic_decreasing
+    assert abs(ranking["mean_ic"].sum() - 1.0) < 1e-4  # the ICs of a structure sum to 1
+    assert "castelli_perovskites/all e_form" in printed and "test structures" in printed
+    for name in ranking["feature"][:3]:
+        assert name in printed
+    assert ranking["feature"][3] not in printed.split("node features")[0]
+    assert main(["analyze", str(tmp_path / "nope"), "--prepared-root", str(tmp_path)]) == 1

@@ -52,7 +52,8 @@ def test_report_stage_depends_on_every_executed_notebook() -> None:
         next(iter(o)) if isinstance(o, dict) else o for o in pipeline["stages"]["report"]["outs"]
     }
     pages = {f"reports/{Path(d).stem}{end}" for d in expected for end in (".html", "_reader.html")}
-    assert outs == {"reports/index.html", "reports/thumbs"} | pages  # each notebook: full page and reader's page
+    # each notebook: full page and reader's page
+    assert outs == {"reports/index.html", "reports/thumbs"} | pages
 
 
 def test_every_distill_notebook_parameter_is_passed_by_its_stage() -> None:

@@ -369,6 +369,30 @@ def _cmd_benchmark_ic_faithfulness(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from sagatsr.interpret.runs import analyze_run
+
+    result = analyze_run(args.run, args.prepared_root, part=args.part)
+    columns = ["rank", "feature", "label", "site", "mean_ic", "std_ic"]
+    ranking = result.global_ranking[columns]
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        ranking.to_csv(args.out, index=False)
+    uniform = 1.0 / len(ranking)
+    print(
+        f"{result.label}: mean importance coefficients over {len(result.graphs.ids)} "
+        f"{args.part} structures (uniform would be {uniform:.4f})"
+    )
+    print(ranking.head(args.top).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    node = result.node_ranking
+    roles = [c for c in node.columns if c not in ("feature", "label", "unit", "site", "level")]
+    roles = [c for c in roles if c not in ("mean_ic", "std_ic", "median_ic", "rank")]
+    shown = ["feature", "mean_ic", *[r for r in roles if node[r].notna().any()]]
+    print("\nnode features (mean IC over atoms, and per site role):")
+    print(node[shown].head(args.top).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
 def _cmd_distill(args: argparse.Namespace) -> int:
     from sagatsr.sr.display import format_saved_formulas
     from sagatsr.sr.distill import distill_run
@@ -547,6 +571,16 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top", type=int, default=5, help="top importance coefficients shown")
     predict.add_argument("--json", action="store_true", help="machine-readable output")
     predict.set_defaults(handler=_cmd_predict, runs_network=True)
+
+    analyze = commands.add_parser(
+        "analyze", help="the importance coefficients of a trained run, ranked (table or CSV)"
+    )
+    analyze.add_argument("run", type=Path, help="a finished run folder")
+    analyze.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
+    analyze.add_argument("--part", default="test", choices=["train", "val", "test"])
+    analyze.add_argument("--top", type=int, default=15, help="features printed")
+    analyze.add_argument("--out", type=Path, default=None, help="write the whole ranking (CSV)")
+    analyze.set_defaults(handler=_cmd_analyze, runs_network=True)
 
     distill = commands.add_parser(
         "distill", help="symbolic-regression formulas of a trained run (written into the run)"
