@@ -131,3 +131,21 @@ def test_prepare_train_distill_predict(tmp_path, capsys) -> None:
     assert main(["predict", str(run), str(rock_salt), str(folder)]) == 1  # one file failed
     text = capsys.readouterr().out
     assert "nacl.cif: NaCl gap = " in text and "broken.cif: ERROR" in text
+    # the README's worked example collects the three steps into one result file
+    from sagatsr.bench.readme import worked_example_section
+
+    result_path = tmp_path / "metrics" / "user_data_mp20.json"
+    argv = ["benchmark", "worked_example", str(run), "--prepared-root", str(tmp_path / "prepared")]
+    assert main([*argv, "--out", str(result_path)]) == 0
+    result = json.loads(result_path.read_text())
+    assert result["prepare"]["n_entries"] == 40 and result["prepare"]["n_skipped"] == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert result["train"]["metrics"]["test"]["mae"] == metrics["metrics"]["test"]["mae"]
+    assert [f["test_mae"] for f in result["distill"]["formulas"]] == [
+        f["test_mae"] for f in formulas["formulas"]
+    ]
+    assert result["commit"] and result["command"].startswith("sagatsr benchmark worked_example")
+    block = worked_example_section({"user_data_mp20": result})
+    assert "40 entries read" in block and f"{metrics['metrics']['test']['mae']:.4g} eV" in block
+    assert block.count("| ") >= 2 + len(formulas["formulas"])
+    assert main(["benchmark", "worked_example", str(tmp_path), "--out", str(result_path)]) == 1

@@ -231,6 +231,16 @@ def _cmd_benchmark_throughput(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_worked_example(args: argparse.Namespace) -> int:
+    from sagatsr.bench.worked_example import collect_worked_example
+
+    result = collect_worked_example(
+        args.run, args.prepared_root, out_path=args.out, command=args.command_line
+    )
+    print(result["summary"])
+    return 0
+
+
 def _cmd_benchmark_sisso(args: argparse.Namespace) -> int:
     from sagatsr.bench.sisso_engine import compare_with_torchsisso, synthetic_dataset
     from sagatsr.runtime import configure_cpu
@@ -693,6 +703,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     throughput.add_argument("--out", default="reports/metrics/throughput.json", type=Path)
     throughput.set_defaults(handler=_cmd_benchmark_throughput, runs_network=True)
+
+    example = benchmarks.add_parser(
+        "worked_example",
+        help="collect a prepared, trained and distilled user run into one result file",
+    )
+    example.add_argument("run", type=Path, help="a finished, distilled run folder")
+    example.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
+    example.add_argument("--out", default="reports/metrics/user_data_mp20.json", type=Path)
+    example.set_defaults(handler=_cmd_benchmark_worked_example)
 
     sisso = benchmarks.add_parser(
         "sisso", help="our SISSO against TorchSISSO: same descriptors, wall times"

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sagatsr.sr.display import formula_text
 from sagatsr.sr.units import format_quantity, with_unit
 
 Metrics = dict[str, dict[str, Any]]
@@ -361,6 +362,34 @@ def predict_section(metrics: Metrics) -> str:
     )
 
 
+def worked_example_section(metrics: Metrics) -> str:
+    """The "your own data" worked example: prepare, train and distill figures."""
+    result = metrics.get("user_data_mp20")
+    if not result:
+        return _missing("user_data_mp20")
+    prepare, train = result["prepare"], result["train"]
+    unit = train.get("unit") or ""
+    test = train["metrics"]["test"]
+    cpu = train.get("cpu_seconds")
+    cpu_text = f", {cpu / 60:.0f} CPU minutes" if cpu else ""
+    lines = [
+        f"{prepare['n_entries']:,} entries read, {prepare['n_records']:,} valid, "
+        f"{prepare['n_skipped']} skipped, {prepare['n_graph_failures']} graph failures; "
+        f"network ({train['epochs_run']} epochs{cpu_text}): test MAE "
+        f"**{format_quantity(test['mae'], unit)}** (R2 {test['r2']:.3f}, "
+        f"{test['n']:,} test structures).",
+        "",
+        "| formula (distilled, rounded) | test MAE |",
+        "| --- | --- |",
+    ]
+    for formula in result["distill"]["formulas"]:
+        shown = formula_text(formula["expression"])
+        lines.append(
+            f"| {formula['mode']}: `{shown}` | {format_quantity(formula['test_mae'], unit)} |"
+        )
+    return "\n".join(lines) + "\n" + _source(result, "user_data_mp20")
+
+
 #: Renderer of each README block, by block name.
 SECTIONS: dict[str, Callable[[Metrics], str]] = {
     "featurize": featurize_section,
@@ -376,6 +405,7 @@ SECTIONS: dict[str, Callable[[Metrics], str]] = {
     "scaling": scaling_section,
     "sisso_engine": sisso_section,
     "pipeline": pipeline_section,
+    "user_data_mp20": worked_example_section,
 }
 
 
