@@ -1,6 +1,7 @@
 """README figures come from reports/metrics: generated blocks, checked against the files."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,15 @@ def test_blocks_are_regenerated_and_missing_files_say_so(tmp_path) -> None:
 def test_an_unknown_block_is_an_error() -> None:
     with pytest.raises(KeyError, match="nope"):
         render_readme("<!-- results:nope -->\n<!-- /results:nope -->", {})
+
+
+def test_every_results_marker_of_the_readme_is_a_block() -> None:
+    from pathlib import Path
+
+    from sagatsr.bench.readme import _BLOCK, SECTIONS
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    markers = re.findall(r"<!-- results:(\S+) -->", text)
+    blocks = [match.group(2) for match in _BLOCK.finditer(text)]
+    assert markers and blocks == markers  # a name the pattern misses would stay stale
+    assert set(blocks) <= set(SECTIONS)

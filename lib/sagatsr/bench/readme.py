@@ -22,7 +22,7 @@ from sagatsr.sr.units import format_quantity, with_unit
 
 Metrics = dict[str, dict[str, Any]]
 
-_BLOCK = re.compile(r"(<!-- results:([a-z_]+) -->\n)(.*?)(<!-- /results:\2 -->)", re.DOTALL)
+_BLOCK = re.compile(r"(<!-- results:([a-z0-9_]+) -->\n)(.*?)(<!-- /results:\2 -->)", re.DOTALL)
 
 
 def load_metrics(directory: str | os.PathLike[str]) -> Metrics:
