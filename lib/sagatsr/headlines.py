@@ -327,10 +327,10 @@ def _faithfulness(result: dict[str, Any]) -> list[Row]:
             (
                 f"{name}: validation MAE increase after removing the top {removal['k']} "
                 f"features by IC ({removal['target']})",
-                f"+{removed['ic']['val_mae_increase']:.4g}",
+                f"{removed['ic']['val_mae_increase']:+.4g}",
                 "",
                 tuple(
-                    f"{method} +{entry['val_mae_increase']:.4g}"
+                    f"{method} {entry['val_mae_increase']:+.4g}"
                     for method, entry in removed.items()
                     if method != "ic"
                 ),

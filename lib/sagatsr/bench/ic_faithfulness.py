@@ -601,7 +601,7 @@ def _removal_experiment(
             "eval_mae_increase": after["eval_mae"] - baseline["eval_mae"],
         }
         progress(
-            f"{choice.name} removal {method}: val MAE +{removed[method]['val_mae_increase']:.4g}"
+            f"{choice.name} removal {method}: val MAE {removed[method]['val_mae_increase']:+.4g}"
         )
     return {"target": choice.real_target, "k": k, "baseline": baseline, "removed": removed}
 

@@ -330,7 +330,7 @@ def faithfulness_section(metrics: Metrics) -> str:
         stability, removal = data["stability"], data["removal"]
         init = [entry["spearman"] for entry in stability["init_vs_trained"]]
         removed = ", ".join(
-            f"{method} +{entry['val_mae_increase']:.4g}"
+            f"{method} {entry['val_mae_increase']:+.4g}"
             for method, entry in removal["removed"].items()
         )
         parts.append(
