@@ -231,6 +231,27 @@ def _cmd_benchmark_throughput(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_determinism(args: argparse.Namespace) -> int:
+    from sagatsr.bench.determinism import measure_determinism
+
+    model_settings, train_config = _recipe(args)
+    result = measure_determinism(
+        args.prepared,
+        args.runs,
+        subset=args.subset,
+        split=args.split,
+        target=args.target,
+        model_settings=model_settings,
+        train_config=train_config,
+        seeds=tuple(args.seeds),
+        threads=tuple(args.thread_counts),
+        out_path=args.out,
+        command=args.command_line,
+    )
+    print(result["summary"])
+    return 0
+
+
 def _cmd_benchmark_worked_example(args: argparse.Namespace) -> int:
     from sagatsr.bench.worked_example import collect_worked_example
 
@@ -703,6 +724,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     throughput.add_argument("--out", default="reports/metrics/throughput.json", type=Path)
     throughput.set_defaults(handler=_cmd_benchmark_throughput, runs_network=True)
+
+    determinism = benchmarks.add_parser(
+        "determinism", help="test MAE against the torch thread count, beside the seed spread"
+    )
+    determinism.add_argument(
+        "--prepared", default="artifacts/prepared/castelli_perovskites", type=Path
+    )
+    determinism.add_argument("--subset", default="all")
+    determinism.add_argument("--split", default="matbench_fold0")
+    determinism.add_argument("--target", default="e_form")
+    determinism.add_argument("--runs", default="models/determinism", type=Path)
+    determinism.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    determinism.add_argument("--thread-counts", type=int, nargs="+", default=[1, 2])
+    determinism.add_argument("--out", default="reports/metrics/determinism.json", type=Path)
+    _add_training_options(determinism)
+    determinism.set_defaults(handler=_cmd_benchmark_determinism, runs_network=True)
 
     example = benchmarks.add_parser(
         "worked_example",

@@ -390,6 +390,35 @@ def worked_example_section(metrics: Metrics) -> str:
     return "\n".join(lines) + "\n" + _source(result, "user_data_mp20")
 
 
+def determinism_section(metrics: Metrics) -> str:
+    """Test MAE against the thread count, beside the seed spread, on one CPU."""
+    result = metrics.get("determinism")
+    if not result:
+        return _missing("determinism")
+    unit = result["unit"]
+    lines = [
+        "| seed | " + " | ".join(f"{t} thread(s)" for t in result["threads"]) + " |",
+        "| --- |" + " --- |" * len(result["threads"]),
+    ]
+    for seed in result["seeds"]:
+        values = [
+            format_quantity(r["test_mae"], unit)
+            for t in result["threads"]
+            for r in result["runs"]
+            if r["seed"] == seed and r["threads"] == t
+        ]
+        lines.append(f"| {seed} | " + " | ".join(values) + " |")
+    largest = max(v["rel"] for v in result["thread_spread"].values())
+    repeat = "identical" if result["repeat_identical"] else "**different**"
+    lines += [
+        "",
+        f"Thread count: up to {100 * largest:.1f} % of the test MAE; seeds: "
+        f"{100 * result['seed_spread']['rel']:.1f} %; the same seed and thread count "
+        f"trained again: {repeat}.",
+    ]
+    return "\n".join(lines) + "\n" + _source(result, "determinism")
+
+
 #: Renderer of each README block, by block name.
 SECTIONS: dict[str, Callable[[Metrics], str]] = {
     "featurize": featurize_section,
@@ -406,6 +435,7 @@ SECTIONS: dict[str, Callable[[Metrics], str]] = {
     "sisso_engine": sisso_section,
     "pipeline": pipeline_section,
     "user_data_mp20": worked_example_section,
+    "determinism": determinism_section,
 }
 
 
