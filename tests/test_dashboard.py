@@ -1,5 +1,6 @@
 import base64
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -274,3 +275,22 @@ def test_report_command_reads_the_metrics_option(tmp_path) -> None:
     page = (out / "index.html").read_text()
     assert "0.0375 ± 0.0015" in page and 'src="thumbs/01_a.png"' in page
     assert (out / "thumbs" / "01_a.png").is_file()
+
+
+def test_the_determinism_and_worked_example_rows_read_their_files() -> None:
+    from sagatsr.headlines import headline_figures
+
+    metrics = json.loads(json.dumps(_real_metrics(("determinism", "user_data_mp20"))))
+    rows = {h.suite: h for h in headline_figures(metrics) if h.measured}
+    determinism = rows["Determinism: thread count against seed"]
+    spreads = metrics["determinism"]["thread_spread"].values()
+    assert determinism.value == f"{100 * max(v['rel'] for v in spreads):.1f}"
+    assert determinism.unit == "%"
+    example = rows["Your own data: the MP-20 worked example"]
+    test_mae = metrics["user_data_mp20"]["train"]["metrics"]["test"]["mae"]
+    assert example.value == f"{test_mae:.4g}" and example.unit == "eV/atom"
+
+
+def _real_metrics(names: tuple[str, ...]) -> dict:
+    root = Path(__file__).resolve().parents[1] / "reports" / "metrics"
+    return {name: json.loads((root / f"{name}.json").read_text()) for name in names}

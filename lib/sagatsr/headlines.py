@@ -460,6 +460,36 @@ def _predict(result: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _determinism(result: dict[str, Any]) -> list[Row]:
+    largest = max(v["rel"] for v in result["thread_spread"].values())
+    repeat = "identical" if result["repeat_identical"] else "DIFFERENT"
+    return [
+        (
+            f"{result['target']} test MAE moved by the torch thread count "
+            f"({', '.join(map(str, result['threads']))})",
+            f"{100 * largest:.1f}",
+            "%",
+            (f"seeds {100 * result['seed_spread']['rel']:.1f} %",),
+            f"same seed and thread count trained again: {repeat}",
+        )
+    ]
+
+
+def _worked_example(result: dict[str, Any]) -> list[Row]:
+    train = result["train"]
+    test = train["metrics"]["test"]
+    return [
+        (
+            f"{train['dataset']} ({result['prepare']['n_records']:,} structures, your-own-data "
+            f"commands) {train['target']}: network test MAE",
+            _num(test["mae"]),
+            _unit(train.get("unit")),
+            (),
+            f"R2 {test['r2']:.3f}, {train['epochs_run']} epochs",
+        )
+    ]
+
+
 def _pipeline_run(result: dict[str, Any]) -> list[Row]:
     test = result["metrics"]["test"]
     return [
@@ -487,6 +517,8 @@ SUITES: tuple[Suite, ...] = (
     Suite("SISSO engine", "sisso_engine", _sisso_engine),
     Suite("O(n) scaling", "scaling", _scaling),
     Suite("Prediction of many files", "predict", _predict),
+    Suite("Determinism: thread count against seed", "determinism", _determinism),
+    Suite("Your own data: the MP-20 worked example", "user_data_mp20", _worked_example),
     Suite("Quick pipeline", "train_*", _pipeline_run),
 )
 
