@@ -401,6 +401,7 @@ def _cmd_benchmark_ic_faithfulness(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
+    from sagatsr.interpret.importance import DESCRIPTION_COLUMNS
     from sagatsr.interpret.runs import analyze_run
 
     result = analyze_run(args.run, args.prepared_root, part=args.part)
@@ -416,9 +417,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     )
     print(ranking.head(args.top).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     node = result.node_ranking
-    roles = [c for c in node.columns if c not in ("feature", "label", "unit", "site", "level")]
-    roles = [c for c in roles if c not in ("mean_ic", "std_ic", "median_ic", "rank")]
-    shown = ["feature", "mean_ic", *[r for r in roles if node[r].notna().any()]]
+    summary = {*DESCRIPTION_COLUMNS, "mean_ic", "std_ic", "median_ic", "rank"}
+    roles = [c for c in node.columns if c not in summary and node[c].notna().any()]
+    shown = ["feature", "mean_ic", *roles]
     print("\nnode features (mean IC over atoms, and per site role):")
     print(node[shown].head(args.top).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
