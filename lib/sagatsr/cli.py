@@ -104,6 +104,7 @@ def _cmd_benchmark_featurize(args: argparse.Namespace) -> int:
 #: Help of the recipe options that need more than their name.
 _OPTION_HELP = {
     "size": "named model size (medium, paper); explicit model options override it",
+    "encoding": "named SAE variant (sagatsr.model.config.ENCODINGS); explicit options override it",
     "patience": "epochs without a better validation metric before stopping (0: never)",
     "accelerator": "auto, cpu or gpu",
     "devices": "auto or a number (>1: DDP)",
@@ -116,8 +117,11 @@ _OPTION_HELP = {
 }
 _OPTION_CHOICES = {
     "size": ["medium", "paper"],
+    "encoding": ["paper", "zero_init", "normalized", "entropy", "feature_dropout"],
     "embedding": ["sae", "fcn", "onehot"],
     "sae_score": ["tanh", "linear"],
+    "sae_vectors": ["free", "normalized"],
+    "sae_score_init": ["random", "zero"],
     "readout_combine": ["concat", "sum"],
     "loss": ["l1", "mse"],
 }
@@ -149,7 +153,9 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         "train": parser.add_argument_group("training (sagatsr.train.config.TrainConfig)"),
     }
     for name in RECIPE_OPTIONS:
-        group = groups["model" if name == "size" or name in MODEL_OPTIONS else "train"]
+        group = groups[
+            "model" if name in ("size", "encoding") or name in MODEL_OPTIONS else "train"
+        ]
         flags = [f"--{name.replace('_', '-')}"]
         if name == "max_time_minutes":
             flags.append("--max-time")
@@ -397,6 +403,33 @@ def _cmd_benchmark_ic_faithfulness(args: argparse.Namespace) -> int:
         command=args.command_line,
     )
     print(result["summary"])
+    return 0
+
+
+def _cmd_benchmark_ic_encodings(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from sagatsr.bench.ic_encodings import comparison_settings, merge_encodings, run_ic_encodings
+    from sagatsr.io_utils import write_json
+
+    if args.merge:
+        parts = [json.loads(Path(path).read_text()) for path in args.merge]
+        write_json(args.out, merge_encodings(parts, args.command_line))
+        print(f"written to {args.out}")
+        return 0
+    try:
+        result = run_ic_encodings(
+            args.prepared_root,
+            args.encodings,
+            settings=replace(comparison_settings(), seeds=tuple(args.seeds)),
+            work_dir=args.work_dir,
+            out_path=args.out,
+            command=args.command_line,
+        )
+    except KeyError as error:
+        raise UsageError(str(error.args[0])) from error
+    for name, entry in result["encodings"].items():
+        print(name, entry["scores"])
     return 0
 
 
@@ -799,6 +832,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     faithfulness.add_argument("--out", default="reports/metrics/ic_faithfulness.json", type=Path)
     faithfulness.set_defaults(handler=_cmd_benchmark_ic_faithfulness, runs_network=True)
+    encodings = benchmarks.add_parser(
+        "ic_encodings",
+        help="compare SAE variants on planted-feature recall, seed stability and accuracy",
+    )
+    encodings.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
+    encodings.add_argument(
+        "--encodings",
+        nargs="+",
+        default=["paper", "zero_init", "normalized", "entropy", "feature_dropout"],
+        help="names of sagatsr.model.config.ENCODINGS (run halves side by side, then --merge)",
+    )
+    encodings.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    encodings.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="combine result files of runs on different encodings into --out (trains nothing)",
+    )
+    encodings.add_argument(
+        "--work-dir", type=Path, default=None, help="keep the trained models here (default: none)"
+    )
+    encodings.add_argument("--out", default="reports/metrics/ic_encodings.json", type=Path)
+    encodings.set_defaults(handler=_cmd_benchmark_ic_encodings, runs_network=True)
     predict_speed = benchmarks.add_parser(
         "predict", help="sagatsr predict on many CIF files: one at a time against batched"
     )

@@ -134,6 +134,8 @@ class FaithfulnessSettings:
         correlation_threshold: |Spearman| above which features are near-duplicates.
         ig_steps: Integrated-gradient path points.
         permutation_repeats: Permutations per feature.
+        methods: Rankings computed on the planted targets (a subset of
+            :data:`METHODS`, ``"ic"`` always among them).
         model: Model overrides (default: the medium size).
         train: Training settings of every model.
     """
@@ -149,6 +151,7 @@ class FaithfulnessSettings:
     correlation_threshold: float = 0.9
     ig_steps: int = 16
     permutation_repeats: int = 1
+    methods: tuple[str, ...] = METHODS
     model: dict[str, Any] = field(
         default_factory=lambda: {
             "hidden": 64,
@@ -169,6 +172,13 @@ class FaithfulnessSettings:
             progress_bar=False,
         )
     )
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.methods) - set(METHODS))
+        if unknown or "ic" not in self.methods:
+            raise ValueError(
+                f"methods must include 'ic' and come from {METHODS}, got {self.methods}"
+            )
 
 
 def robust_z(values: np.ndarray) -> np.ndarray:
@@ -268,27 +278,28 @@ def _rankings(
     level: str,
     site: str,
 ) -> dict[str, list[str]]:
-    """Feature names by each method, most important first (global or node level)."""
+    """Feature names by each method of ``settings.methods``, most important first."""
     tables = importance_coefficients(model, graphs)
     if level == "global":
         ic = tables.global_ic.mean(axis=0)
     else:
         rows = tables.node_ic[tables.node_ic["role"] == site] if site else tables.node_ic
         ic = rows[node_feature_columns(tables.node_ic)].mean(axis=0)
-    permutation = permutation_importance(
-        model, graphs, level=level, n_repeats=settings.permutation_repeats, seed=seed
-    )
-    attributions = integrated_gradients(model, graphs, level=level, n_steps=settings.ig_steps)
-    if level == "node" and site:
-        roles = tables.node_ic["role"].to_numpy()
-        attributions = attributions[roles == site]
-    names = list(ic.index)
-    return {
-        "ic": list(ic.sort_values(ascending=False).index),
-        "permutation": list(permutation["feature"]),
-        "integrated_gradients": list(attribution_ranking(attributions).index),
-        "random": list(np.random.default_rng(1000 + seed).permutation(names)),
-    }
+    rankings = {"ic": list(ic.sort_values(ascending=False).index)}
+    if "permutation" in settings.methods:
+        permutation = permutation_importance(
+            model, graphs, level=level, n_repeats=settings.permutation_repeats, seed=seed
+        )
+        rankings["permutation"] = list(permutation["feature"])
+    if "integrated_gradients" in settings.methods:
+        attributions = integrated_gradients(model, graphs, level=level, n_steps=settings.ig_steps)
+        if level == "node" and site:
+            roles = tables.node_ic["role"].to_numpy()
+            attributions = attributions[roles == site]
+        rankings["integrated_gradients"] = list(attribution_ranking(attributions).index)
+    if "random" in settings.methods:
+        rankings["random"] = list(np.random.default_rng(1000 + seed).permutation(list(ic.index)))
+    return rankings
 
 
 def _recalls(
@@ -623,6 +634,7 @@ def _summary(datasets: dict[str, Any]) -> dict[str, Any]:
                 for grouping in ("feature", "derivation", "correlation")
             }
             for method in METHODS
+            if method in group.iloc[0]["recall"]
         }
         table.append({"dataset": dataset, "target": target, "recall_at_5": recalls})
     # Group level: found through its derivation group or its correlation group (node

@@ -10,6 +10,8 @@ from sagatsr.graphs.config import NeighborConfig
 Embedding = Literal["sae", "fcn", "onehot"]
 ScoreFunction = Literal["tanh", "linear"]
 ReadoutCombine = Literal["concat", "sum"]
+FeatureVectors = Literal["free", "normalized"]
+ScoreInit = Literal["random", "zero"]
 
 #: Named model sizes (overrides of the defaults, which are the paper's size). ``medium``
 #: is the size trained on this project's 2-core CPU for Matbench (no dropout: with
@@ -19,7 +21,21 @@ MODEL_SIZES: dict[str, dict[str, Any]] = {
     "medium": {"hidden": 64, "layers": 3, "heads": 4, "edge_dim": 32, "dropout": 0.0},
 }
 
+#: Named variants of the self-adaptable encoding (overrides of the defaults, which
+#: are ``"paper"``: the encoding of the paper with a bounded tanh score). Each
+#: alternative changes one thing, so the importance-faithfulness benchmark can tell
+#: which change sharpens the importance coefficients (README, "Importance coefficients").
+ENCODINGS: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "zero_init": {"sae_score_init": "zero"},
+    "normalized": {"sae_vectors": "normalized"},
+    "entropy": {"sae_entropy_penalty": 0.05},
+    "feature_dropout": {"feature_dropout": 0.1},
+}
+
 _EMBEDDINGS = ("sae", "fcn", "onehot")
+_VECTORS = ("free", "normalized")
+_SCORE_INITS = ("random", "zero")
 _SCORES = ("tanh", "linear")
 _COMBINES = ("concat", "sum")
 
@@ -62,6 +78,21 @@ class ModelConfig:
         sae_basis: Gaussians per feature in the SAE projection.
         sae_score: Importance score of a feature vector ``h_i``:
             ``"tanh"`` gives ``W_a . tanh(h_i)``, ``"linear"`` gives ``W_a . h_i``.
+        sae_vectors: ``"free"``: ``h_0 = sum_i a_i h_i`` with each ``h_i`` as
+            projected (the paper); ``"normalized"``: each ``h_i`` is divided by
+            its root-mean-square over the hidden units first, so a feature's
+            share of ``h_0`` is set by its coefficient ``a_i`` alone and cannot
+            be bought back by large per-feature weights.
+        sae_score_init: ``"random"``: the score vector ``W_a`` starts random
+            (the paper), so the coefficients start with a random ranking;
+            ``"zero"``: it starts at zero, so every coefficient starts at
+            ``1/F`` and any ranking is learned.
+        sae_entropy_penalty: Weight of the mean normalised entropy of the
+            coefficients (0 to 1 per item) added to the training loss; 0 for
+            none. Larger values push each item's coefficients to fewer features.
+        feature_dropout: Probability that a feature of an item is hidden from
+            the encoding during training (its coefficient is 0 and the others
+            renormalise), so no single feature can be relied on blindly.
         input_clip: Scaled features are clipped to ``[-input_clip, input_clip]``;
             the SAE Gaussians span the same interval.
         readout_steps: Query-update iterations of each per-layer attention readout.
@@ -90,6 +121,10 @@ class ModelConfig:
     n_targets: int = 1
     sae_basis: int = 16
     sae_score: ScoreFunction = "tanh"
+    sae_vectors: FeatureVectors = "free"
+    sae_score_init: ScoreInit = "random"
+    sae_entropy_penalty: float = 0.0
+    feature_dropout: float = 0.0
     input_clip: float = 5.0
     readout_steps: int = 1
     readout_combine: ReadoutCombine = "concat"
@@ -107,6 +142,16 @@ class ModelConfig:
             raise ValueError(f"embedding must be one of {_EMBEDDINGS}, got {self.embedding!r}")
         if self.sae_score not in _SCORES:
             raise ValueError(f"sae_score must be one of {_SCORES}, got {self.sae_score!r}")
+        if self.sae_vectors not in _VECTORS:
+            raise ValueError(f"sae_vectors must be one of {_VECTORS}, got {self.sae_vectors!r}")
+        if self.sae_score_init not in _SCORE_INITS:
+            raise ValueError(
+                f"sae_score_init must be one of {_SCORE_INITS}, got {self.sae_score_init!r}"
+            )
+        if self.sae_entropy_penalty < 0:
+            raise ValueError(f"sae_entropy_penalty must be >= 0, got {self.sae_entropy_penalty}")
+        if not 0.0 <= self.feature_dropout < 1.0:
+            raise ValueError(f"feature_dropout must be in [0, 1), got {self.feature_dropout}")
         if self.readout_combine not in _COMBINES:
             raise ValueError(
                 f"readout_combine must be one of {_COMBINES}, got {self.readout_combine!r}"

@@ -47,6 +47,9 @@ class SAEEncoder(nn.Module):
             "n_basis": config.sae_basis,
             "clip": config.input_clip,
             "score": config.sae_score,
+            "vectors": config.sae_vectors,
+            "score_init": config.sae_score_init,
+            "feature_dropout": config.feature_dropout,
         }
         self.node_sae = SelfAdaptableEncoding(config.n_node_features, config.hidden, **kwargs)
         self.global_sae = SelfAdaptableEncoding(config.n_global_features, config.hidden, **kwargs)

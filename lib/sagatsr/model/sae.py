@@ -11,6 +11,14 @@ For an item (an atom or a structure) with scaled features ``r_1 .. r_F``:
   non-negative and sum to 1 over the features of one item;
 * the encoding is ``h_0 = sum_i a_i h_i``.
 
+Variants (:data:`sagatsr.model.config.ENCODINGS`): ``vectors="normalized"``
+uses ``h_i / rms(h_i)`` in the sum (the score still reads ``h_i``), so only
+``a_i`` sets a feature's share of ``h_0``; ``score_init="zero"`` starts ``W_a``
+at zero (uniform coefficients at initialisation); ``feature_dropout`` hides
+each feature of each item with that probability in training (coefficient 0,
+the others renormalise). The entropy penalty lives in the training loss
+(:func:`ic_entropy`).
+
 How it is computed (the maths above is unchanged; :meth:`SelfAdaptableEncoding.reference`
 spells it out literally and the tests compare both):
 
@@ -21,6 +29,9 @@ spells it out literally and the tests compare both):
   weights;
 * the ``"linear"`` score contracts as well, ``W_a . h_i = b_i . (W_i W_a)``,
   so that encoder never forms an ``(N, F, H)`` tensor;
+* the normalised variant needs each ``h_i`` and its norm; it is computed
+  plainly from the ``(F, N, H)`` stack (slower, for the benchmark and anyone
+  who chooses it);
 * the ``"tanh"`` score needs each ``h_i``; they are computed by one batched
   product in feature-major layout ``(F, N, H)``, and the score with its
   gradient by :class:`_TanhScore`, which uses ``tanh(x) = 2 sigmoid(2x) - 1``
@@ -37,7 +48,27 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from sagatsr.model.config import ScoreFunction
+from sagatsr.model.config import FeatureVectors, ScoreFunction, ScoreInit
+
+#: Added to the mean square before the root in ``rms(h_i)`` (normalised vectors).
+_RMS_EPS = 1e-6
+
+
+def ic_entropy(ic: Tensor) -> Tensor:
+    """Mean normalised entropy of importance-coefficient rows.
+
+    Args:
+        ic: ``(N, F)`` coefficients, rows non-negative and summing to 1 (zeros allowed).
+
+    Returns:
+        Scalar: the mean over rows of ``-sum_i a_i log a_i / log F``, in ``[0, 1]``
+        (1: uniform, 0: one feature); 0 when ``F == 1`` or ``N == 0``.
+    """
+    if ic.shape[0] == 0 or ic.shape[1] < 2:
+        return ic.new_zeros(())
+    # log of the clamped value: finite gradient where a coefficient is exactly 0 (masked).
+    entropy = -(ic * ic.clamp_min(1e-12).log()).sum(-1)
+    return entropy.mean() / math.log(ic.shape[1])
 
 
 class _TanhScore(torch.autograd.Function):
@@ -84,6 +115,10 @@ class SelfAdaptableEncoding(nn.Module):
         score: ``"tanh"``: ``score_i = W_a . tanh(h_i)``, bounded, so no
             feature wins only because its vector has a large norm; ``"linear"``:
             ``score_i = W_a . h_i`` as written in the paper.
+        vectors: ``"free"`` (the paper) or ``"normalized"`` (each ``h_i`` at unit
+            root-mean-square in the weighted sum).
+        score_init: ``"random"`` (the paper) or ``"zero"`` start for ``W_a``.
+        feature_dropout: Probability of hiding a feature of an item in training.
     """
 
     centers: Tensor
@@ -96,9 +131,14 @@ class SelfAdaptableEncoding(nn.Module):
         n_basis: int = 16,
         clip: float = 5.0,
         score: ScoreFunction = "tanh",
+        vectors: FeatureVectors = "free",
+        score_init: ScoreInit = "random",
+        feature_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.score = score
+        self.vectors = vectors
+        self.feature_dropout = feature_dropout
         self.register_buffer("centers", torch.linspace(-clip, clip, n_basis))
         self.width = 2.0 * clip / (n_basis - 1)
         bound = 1.0 / math.sqrt(n_basis + 1)
@@ -106,7 +146,8 @@ class SelfAdaptableEncoding(nn.Module):
             torch.empty(n_features, n_basis + 1, hidden).uniform_(-bound, bound)
         )
         self.bias = nn.Parameter(torch.empty(n_features, hidden).uniform_(-bound, bound))
-        self.attention = nn.Parameter(torch.randn(hidden) / math.sqrt(hidden))
+        start = torch.randn(hidden) / math.sqrt(hidden)
+        self.attention = nn.Parameter(start if score_init == "random" else torch.zeros(hidden))
 
     def basis(self, r: Tensor) -> Tensor:
         """Each feature's value expanded on the Gaussians, plus the value and a constant.
@@ -146,6 +187,8 @@ class SelfAdaptableEncoding(nn.Module):
         h = self.project(r)
         act = torch.tanh(h) if self.score == "tanh" else h
         ic = self._softmax(act @ self.attention, valid)
+        if self.vectors == "normalized":
+            h = h / h.pow(2).mean(-1, keepdim=True).add(_RMS_EPS).sqrt()
         return torch.einsum("nf,nfh->nh", ic, h), ic
 
     def forward(self, r: Tensor, valid: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -161,6 +204,11 @@ class SelfAdaptableEncoding(nn.Module):
             ``(h0, ic)``: ``(N, H)`` encodings and ``(N, F)`` importance
             coefficients (rows are non-negative and sum to 1).
         """
+        if self.training and self.feature_dropout > 0:
+            kept = torch.rand(r.shape, device=r.device) >= self.feature_dropout
+            valid = kept if valid is None else valid & kept
+        if self.vectors == "normalized":
+            return self._normalized(r, valid)
         basis = self.basis(r)  # (N, F, B)
         weight = self.stacked_weight()  # (F, B, H)
         if self.score == "tanh":
@@ -171,6 +219,15 @@ class SelfAdaptableEncoding(nn.Module):
         ic = self._softmax(scores, valid)
         weighted = (ic.unsqueeze(-1) * basis).reshape(basis.shape[0], -1)
         return weighted @ weight.reshape(-1, weight.shape[-1]), ic
+
+    def _normalized(self, r: Tensor, valid: Tensor | None) -> tuple[Tensor, Tensor]:
+        """:meth:`forward` for normalised vectors, from the ``(F, N, H)`` stack."""
+        basis = self.basis(r).transpose(0, 1)  # (F, N, B)
+        h = torch.bmm(basis, self.stacked_weight())  # (F, N, H)
+        act = torch.tanh(h) if self.score == "tanh" else h
+        ic = self._softmax((act @ self.attention).t(), valid)  # (N, F)
+        unit = h / h.pow(2).mean(-1, keepdim=True).add(_RMS_EPS).sqrt()
+        return torch.einsum("nf,fnh->nh", ic, unit), ic
 
     @staticmethod
     def _softmax(scores: Tensor, valid: Tensor | None) -> Tensor:

@@ -11,6 +11,7 @@ from torch import Tensor
 from torch.nn import functional
 
 from sagatsr.model import SAGAT, ModelConfig
+from sagatsr.model.sae import ic_entropy
 from sagatsr.train.config import TrainConfig, lr_factor
 
 
@@ -39,31 +40,58 @@ class SAGATModule(pl.LightningModule):
         """Standardised predictions ``(B, n_targets)``."""
         return self.model(batch)
 
-    def _training_forward(self, batch: Any) -> Tensor:
+    def _training_forward(self, batch: Any) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """The network in training, through ``torch.compile`` when the config asks for it.
 
         Only the training step is compiled: validation and prediction run a few
         hundred batches per epoch, not worth a second compilation for
         gradient-free mode.
+
+        Returns:
+            Standardised predictions ``(B, n_targets)`` and the node and global
+            importance coefficients (``None`` without an SAE).
         """
-        if not self.train_config.compile:
-            return self.model(batch)
-        if self._compiled_core is None:
-            # Shapes change with every batch (atoms and edges per structure):
-            # one graph with symbolic sizes instead of a recompilation per shape.
-            self._compiled_core = torch.compile(self.model.core, dynamic=True)
-        return self._compiled_core(*self.model.core_inputs(batch))[0]
+        core = self.model.core
+        if self.train_config.compile:
+            if self._compiled_core is None:
+                # Shapes change with every batch (atoms and edges per structure):
+                # one graph with symbolic sizes instead of a recompilation per shape.
+                self._compiled_core = torch.compile(self.model.core, dynamic=True)
+            core = self._compiled_core
+        return core(*self.model.core_inputs(batch))
+
+    def _entropy_penalty(self, node_ic: Tensor | None, global_ic: Tensor | None) -> Tensor | None:
+        """``sae_entropy_penalty`` x mean normalised IC entropy of nodes and structures."""
+        weight = self.model.config.sae_entropy_penalty
+        if weight <= 0 or node_ic is None or global_ic is None:
+            return None
+        return weight * 0.5 * (ic_entropy(node_ic) + ic_entropy(global_ic))
 
     def _standardised_target(self, batch: Any) -> Tensor:
         return (batch.y - self.model.target_mean) / self.model.target_std
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
-        """The configured loss (L1 or MSE) on standardised targets."""
-        prediction, target = self._training_forward(batch), self._standardised_target(batch)
+        """The configured loss (L1 or MSE) on standardised targets, plus any IC entropy penalty.
+
+        ``train_loss`` is logged without the penalty (comparable across encodings);
+        ``train_ic_entropy_penalty`` is logged beside it when there is one.
+        """
+        prediction, node_ic, global_ic = self._training_forward(batch)
+        target = self._standardised_target(batch)
         if self.train_config.loss == "l1":
             loss = functional.l1_loss(prediction, target)
         else:
             loss = functional.mse_loss(prediction, target)
+        penalty = self._entropy_penalty(node_ic, global_ic)
+        if penalty is not None:
+            self.log(
+                "train_ic_entropy_penalty",
+                penalty,
+                on_step=False,
+                on_epoch=True,
+                batch_size=batch.num_graphs,
+                sync_dist=True,
+            )
         self.log(
             "train_loss",
             loss,
@@ -73,7 +101,7 @@ class SAGATModule(pl.LightningModule):
             batch_size=batch.num_graphs,
             sync_dist=True,
         )
-        return loss
+        return loss if penalty is None else loss + penalty
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         """Accumulate the validation MAE and RMSE in physical units."""

@@ -6,7 +6,8 @@ that turns them into :class:`~sagatsr.model.ModelConfig` overrides and a
 :class:`~sagatsr.train.config.TrainConfig`, so every option reaches all three.
 
 Precedence: the dataclass defaults (the paper's values) < a named model ``size``
-(:data:`sagatsr.model.config.MODEL_SIZES`) < explicit values. ``None`` means
+(:data:`sagatsr.model.config.MODEL_SIZES`) < a named ``encoding``
+(:data:`sagatsr.model.config.ENCODINGS`) < explicit values. ``None`` means
 "not given". :data:`CPU_RECIPE` is the best recipe measured on this project's
 2-core CPU (chosen on Matbench fold 0's validation slice); it is what the
 command line uses by default.
@@ -18,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
-from sagatsr.model.config import MODEL_SIZES, ModelConfig
+from sagatsr.model.config import ENCODINGS, MODEL_SIZES, ModelConfig
 from sagatsr.train.config import TrainConfig
 
 #: Model settings a recipe may set (the rest come from the dataset: feature widths,
@@ -34,6 +35,10 @@ MODEL_OPTIONS: tuple[str, ...] = (
     "dropout",
     "sae_basis",
     "sae_score",
+    "sae_vectors",
+    "sae_score_init",
+    "sae_entropy_penalty",
+    "feature_dropout",
     "input_clip",
     "readout_steps",
     "readout_combine",
@@ -41,7 +46,7 @@ MODEL_OPTIONS: tuple[str, ...] = (
 #: Training settings a recipe may set (every TrainConfig field).
 TRAIN_OPTIONS: tuple[str, ...] = tuple(f.name for f in fields(TrainConfig))
 #: Every flat recipe parameter.
-RECIPE_OPTIONS: tuple[str, ...] = ("size", *MODEL_OPTIONS, *TRAIN_OPTIONS)
+RECIPE_OPTIONS: tuple[str, ...] = ("size", "encoding", *MODEL_OPTIONS, *TRAIN_OPTIONS)
 
 #: The best recipe measured on a 2-core CPU (README, "Recipe trials"): the medium
 #: model, batch 256, 150 epochs, weight decay 0.05, weights averaged.
@@ -72,7 +77,7 @@ def build_configs(**params: Any) -> tuple[dict[str, Any], TrainConfig]:
         :func:`sagatsr.train.pipeline.model_config_for` and the training settings.
 
     Raises:
-        ValueError: For unknown names or an unknown size (a TrainConfig value
+        ValueError: For unknown names, an unknown size or encoding (a TrainConfig value
             out of range raises from TrainConfig itself).
     """
     given = {name: value for name, value in params.items() if value is not None}
@@ -82,7 +87,11 @@ def build_configs(**params: Any) -> tuple[dict[str, Any], TrainConfig]:
     size = given.pop("size", None)
     if size is not None and size not in MODEL_SIZES:
         raise ValueError(f"unknown model size {size!r}; known: {sorted(MODEL_SIZES)}")
+    encoding = given.pop("encoding", None)
+    if encoding is not None and encoding not in ENCODINGS:
+        raise ValueError(f"unknown encoding {encoding!r}; known: {sorted(ENCODINGS)}")
     model = dict(MODEL_SIZES[size]) if size else {}
+    model.update(ENCODINGS[encoding] if encoding else {})
     model.update({name: given[name] for name in MODEL_OPTIONS if name in given})
     train = TrainConfig(**{name: given[name] for name in TRAIN_OPTIONS if name in given})
     return model, train
@@ -100,7 +109,7 @@ def recipe_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
 def option_types() -> dict[str, Any]:
     """The Python type of each recipe parameter (for command-line parsing)."""
     train_defaults = TrainConfig()
-    types: dict[str, Any] = {"size": str, **_model_field_types()}
+    types: dict[str, Any] = {"size": str, "encoding": str, **_model_field_types()}
     types.update({name: type(getattr(train_defaults, name)) for name in TRAIN_OPTIONS})
     types["devices"] = str
     return types
