@@ -409,15 +409,31 @@ def _cmd_benchmark_ic_faithfulness(args: argparse.Namespace) -> int:
 def _cmd_benchmark_ic_encodings(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from sagatsr.bench.ic_encodings import comparison_settings, merge_encodings, run_ic_encodings
+    from sagatsr.bench.ic_encodings import (
+        comparison_settings,
+        fold0_validation,
+        merge_encodings,
+        run_ic_encodings,
+    )
     from sagatsr.io_utils import write_json
 
     if args.merge:
         parts = [json.loads(Path(path).read_text()) for path in args.merge]
-        write_json(args.out, merge_encodings(parts, args.command_line))
-        print(f"written to {args.out}")
+        merged = merge_encodings(parts, args.command_line)
+        write_json(args.out, merged)
+        print(merged["verdict"])
         return 0
     try:
+        if args.fold0:
+            checked = fold0_validation(
+                args.prepared_root / "castelli_perovskites",
+                args.encodings,
+                args.work_dir or Path("models/ic_encodings_fold0"),
+                out_path=args.out,
+                command=args.command_line,
+            )
+            print(checked["encodings"])
+            return 0
         result = run_ic_encodings(
             args.prepared_root,
             args.encodings,
@@ -844,6 +860,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="names of sagatsr.model.config.ENCODINGS (run halves side by side, then --merge)",
     )
     encodings.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    encodings.add_argument(
+        "--fold0",
+        action="store_true",
+        help="instead: Matbench fold-0 validation MAE of the command line's recipe with each "
+        "encoding (--work-dir keeps the runs; default models/ic_encodings_fold0)",
+    )
     encodings.add_argument(
         "--merge",
         nargs="+",

@@ -37,6 +37,10 @@ def test_json_roundtrip_keeps_tuples() -> None:
         {"n_rbf": 1},
         {"sae_score": "relu"},
         {"readout_combine": "max"},
+        {"sae_vectors": "unit"},
+        {"sae_score_init": "ones"},
+        {"sae_entropy_penalty": -0.1},
+        {"feature_dropout": 1.0},
     ],
 )
 def test_invalid_values_are_rejected(overrides: dict) -> None:

@@ -101,3 +101,19 @@ def test_graph_settings_default_to_the_graph_builder_s() -> None:
     assert small_config().neighbors == NeighborConfig(
         max_shells=small_config().max_shells, cutoff=small_config().cutoff
     )
+
+
+def test_version_1_2_config_loads_with_the_paper_s_encoding(saved) -> None:
+    from sagatsr.model import read_model_config
+    from sagatsr.model.config import PAPER_ENCODING
+
+    model, folder = saved
+    stored = json.loads((folder / "config.json").read_text())
+    stored["model_version"] = "1.2"
+    for key in PAPER_ENCODING:
+        del stored["config"][key]
+    (folder / "config.json").write_text(json.dumps(stored))
+    config, _ = read_model_config(folder)
+    assert {key: getattr(config, key) for key in PAPER_ENCODING} == PAPER_ENCODING
+    batch = Batch.from_data_list(make_graphs(4, seed=52))
+    assert torch.equal(load_model(folder).predict(batch), model.predict(batch))

@@ -66,3 +66,61 @@ def test_missing_features_get_zero_importance() -> None:
     assert ic[0, 1] == 0.0
     torch.testing.assert_close(ic.sum(-1), torch.ones(2))
     torch.testing.assert_close(ic[1], torch.full((4,), 0.25))
+
+
+def test_normalized_vectors_enter_the_sum_at_unit_rms_and_match_the_reference() -> None:
+    torch.manual_seed(4)
+    sae = SelfAdaptableEncoding(6, 10, n_basis=5, vectors="normalized").double()
+    r = (2 * torch.randn(5, 6, dtype=torch.double)).requires_grad_()
+    valid = torch.rand(5, 6) > 0.3
+    h0, ic = sae(r, valid)
+    h = sae.project(r)
+    unit = h / h.pow(2).mean(-1, keepdim=True).add(1e-6).sqrt()
+    torch.testing.assert_close(h0, torch.einsum("nf,nfh->nh", ic, unit))
+    assert ((ic > 0) == valid).all()
+    for a, b in zip((h0, ic), sae.reference(r, valid), strict=True):
+        torch.testing.assert_close(a, b)
+    # Scaling one feature's weights changes its score, but not the size of its share.
+    free = SelfAdaptableEncoding(6, 10, n_basis=5, score="linear").double()
+    normalized = SelfAdaptableEncoding(6, 10, n_basis=5, score="linear", vectors="normalized")
+    normalized = normalized.double()
+    normalized.load_state_dict(free.state_dict())
+    with torch.no_grad():
+        for sae_ in (free, normalized):
+            sae_.attention.zero_()  # uniform ICs, so only the vectors differ
+            sae_.weight[0] *= 100.0
+            sae_.bias[0] *= 100.0
+    x = torch.randn(3, 6, dtype=torch.double)
+    assert free(x)[0].norm() > 10 * normalized(x)[0].norm()
+
+
+def test_zero_score_init_starts_every_coefficient_at_one_over_f() -> None:
+    torch.manual_seed(5)
+    _, ic = SelfAdaptableEncoding(8, 16, score_init="zero")(torch.randn(4, 8))
+    torch.testing.assert_close(ic, torch.full((4, 8), 1 / 8))
+    _, ic = SelfAdaptableEncoding(8, 16)(torch.randn(4, 8))
+    assert ic.std() > 0.001  # the paper's random start ranks the features at random
+
+
+def test_feature_dropout_hides_features_in_training_only() -> None:
+    torch.manual_seed(6)
+    sae = SelfAdaptableEncoding(50, 8, feature_dropout=0.5)
+    r = torch.randn(40, 50)
+    _, ic = sae.train()(r)
+    hidden = (ic == 0).float().mean().item()
+    assert 0.4 < hidden < 0.6
+    torch.testing.assert_close(ic.sum(-1), torch.ones(40))
+    _, ic = sae.eval()(r)
+    assert (ic > 0).all()
+
+
+def test_ic_entropy_is_normalised_and_has_finite_gradients_at_zero() -> None:
+    from sagatsr.model.sae import ic_entropy
+
+    uniform, one_hot = torch.full((3, 4), 0.25), torch.eye(4)[:3]
+    torch.testing.assert_close(ic_entropy(uniform), torch.tensor(1.0))
+    torch.testing.assert_close(ic_entropy(one_hot), torch.tensor(0.0))
+    assert ic_entropy(torch.ones(2, 1)) == 0.0 and ic_entropy(torch.empty(0, 5)) == 0.0
+    ic = torch.tensor([[0.0, 0.5, 0.5]], requires_grad=True)
+    ic_entropy(ic).backward()
+    assert torch.isfinite(ic.grad).all()

@@ -18,6 +18,24 @@ def test_size_then_explicit_values_override_the_library_defaults() -> None:
     assert build_configs() == ({}, TrainConfig())
 
 
+def test_a_named_encoding_sits_between_the_size_and_explicit_values() -> None:
+    from sagatsr.model.config import ENCODINGS
+
+    model, _ = build_configs(size="medium", encoding="entropy", sae_entropy_penalty=0.2)
+    assert model == {**MODEL_SIZES["medium"], **ENCODINGS["entropy"], "sae_entropy_penalty": 0.2}
+    assert build_configs(encoding="paper")[0] == ENCODINGS["paper"]
+    with pytest.raises(ValueError, match="sharpest"):
+        build_configs(encoding="sharpest")
+
+
+def test_the_command_line_offers_every_named_encoding_and_size() -> None:
+    from sagatsr.cli import _OPTION_CHOICES
+    from sagatsr.model.config import ENCODINGS
+
+    assert _OPTION_CHOICES["encoding"] == list(ENCODINGS)
+    assert _OPTION_CHOICES["size"] == sorted(MODEL_SIZES)
+
+
 def test_every_option_is_typed_and_the_cpu_recipe_is_valid() -> None:
     assert set(option_types()) == set(RECIPE_OPTIONS)
     model, train = build_configs(**CPU_RECIPE)

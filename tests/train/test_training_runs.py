@@ -359,3 +359,35 @@ def test_two_process_ddp_training_from_the_command_line(prepared, tmp_path) -> N
     metrics = json.loads((out / "e_form" / "metrics.json").read_text())
     assert np.isfinite(metrics["metrics"]["test"]["mae"])
     load_model(out / "e_form" / "model", expected_catalog_version=prepared.graphs().featurizer)
+
+
+def test_the_entropy_penalty_concentrates_the_coefficients(prepared, tmp_path) -> None:
+    from sagatsr.interpret.groups import concentration
+    from sagatsr.interpret.importance import importance_coefficients
+
+    _, parts = load_split_parts(prepared, "all", "matbench_fold0", "e_form")
+    ratios = {}
+    for weight in (0.0, 5.0):
+        config = model_config_for(prepared, **SMALL, sae_entropy_penalty=weight)
+        result = fit_model(
+            parts["train"], parts["val"], config, quick(epochs=4), tmp_path / str(weight)
+        )
+        mean_ic = importance_coefficients(result.model, parts["test"]).global_ic.mean(axis=0)
+        ratios[weight] = concentration(mean_ic)["entropy_ratio"]
+    assert ratios[5.0] < ratios[0.0] - 0.002
+
+
+@pytest.mark.parametrize("encoding", ["normalized", "feature_dropout", "zero_init"])
+def test_every_encoding_trains_and_its_saved_model_reloads(prepared, tmp_path, encoding) -> None:
+    from sagatsr.model import save_model
+    from sagatsr.model.config import ENCODINGS
+
+    _, parts = load_split_parts(prepared, "all", "matbench_fold0", "e_form")
+    config = model_config_for(prepared, **SMALL, **ENCODINGS[encoding])
+    result = fit_model(parts["train"], parts["val"], config, quick(epochs=2), tmp_path / "run")
+    assert np.isfinite(result.best_val_mae)
+    reloaded = load_model(save_model(result.model, tmp_path / "model"))
+    assert reloaded.config == config
+    np.testing.assert_array_equal(
+        predict_graphs(reloaded, parts["test"]), predict_graphs(result.model, parts["test"])
+    )

@@ -332,11 +332,14 @@ def _initial_mean_ic(parts: _Parts, config: Any, seed: int) -> pd.Series:
     return _mean_ic(model, parts.eval)
 
 
-def _agreement(a: pd.Series, b: pd.Series, k: int = 10) -> dict[str, float]:
-    rho = stats.spearmanr(a.to_numpy(), b.reindex(a.index).to_numpy()).statistic
+def _agreement(a: pd.Series, b: pd.Series, k: int = 10) -> dict[str, float | None]:
+    """Spearman correlation (``None`` when a ranking is constant) and top-``k`` overlap."""
+    values = a.to_numpy(), b.reindex(a.index).to_numpy()
+    constant = any(np.ptp(v) == 0 for v in values)
+    rho = None if constant else float(stats.spearmanr(*values).statistic)
     top_a = set(a.sort_values(ascending=False).index[:k])
     top_b = set(b.sort_values(ascending=False).index[:k])
-    return {"spearman": float(rho), "top10_overlap": len(top_a & top_b) / k}
+    return {"spearman": rho, "top10_overlap": len(top_a & top_b) / k}
 
 
 def run_ic_faithfulness(

@@ -21,16 +21,25 @@ MODEL_SIZES: dict[str, dict[str, Any]] = {
     "medium": {"hidden": 64, "layers": 3, "heads": 4, "edge_dim": 32, "dropout": 0.0},
 }
 
-#: Named variants of the self-adaptable encoding (overrides of the defaults, which
-#: are ``"paper"``: the encoding of the paper with a bounded tanh score). Each
-#: alternative changes one thing, so the importance-faithfulness benchmark can tell
-#: which change sharpens the importance coefficients (README, "Importance coefficients").
+#: The paper's self-adaptable encoding, spelled out field by field (with the bounded
+#: tanh score of :attr:`ModelConfig.sae_score`); what models saved before these fields
+#: existed (model version < 1.3) were trained with.
+PAPER_ENCODING: dict[str, Any] = {
+    "sae_vectors": "free",
+    "sae_score_init": "random",
+    "sae_entropy_penalty": 0.0,
+    "feature_dropout": 0.0,
+}
+
+#: Named variants of the self-adaptable encoding, each the paper's with one change,
+#: so the importance-faithfulness benchmark can tell which change sharpens the
+#: importance coefficients (README, "Importance coefficients").
 ENCODINGS: dict[str, dict[str, Any]] = {
-    "paper": {},
-    "zero_init": {"sae_score_init": "zero"},
-    "normalized": {"sae_vectors": "normalized"},
-    "entropy": {"sae_entropy_penalty": 0.05},
-    "feature_dropout": {"feature_dropout": 0.1},
+    "paper": PAPER_ENCODING,
+    "zero_init": {**PAPER_ENCODING, "sae_score_init": "zero"},
+    "normalized": {**PAPER_ENCODING, "sae_vectors": "normalized"},
+    "entropy": {**PAPER_ENCODING, "sae_entropy_penalty": 0.05},
+    "feature_dropout": {**PAPER_ENCODING, "feature_dropout": 0.1},
 }
 
 _EMBEDDINGS = ("sae", "fcn", "onehot")

@@ -11,7 +11,7 @@ import torch
 
 from sagatsr import __version__ as SAGATSR_VERSION  # noqa: N812
 from sagatsr.io_utils import atomic_open, write_json
-from sagatsr.model.config import ModelConfig
+from sagatsr.model.config import PAPER_ENCODING, ModelConfig
 from sagatsr.model.network import SAGAT, unused_edge_weight_names
 
 #: Version of the network layout (module structure, parameter names, meaning
@@ -95,6 +95,8 @@ def read_model_config(folder: str | os.PathLike[str]) -> tuple[ModelConfig, dict
     values = dict(stored["config"])
     if "max_neighbors" not in values:  # before 1.2: graph settings in the metadata
         values.update(stored.get("metadata", {}).get("neighbors", {}))
+    for name, value in PAPER_ENCODING.items():  # before 1.3: always the paper's encoding
+        values.setdefault(name, value)
     return ModelConfig.from_dict(values), metadata
 
 
