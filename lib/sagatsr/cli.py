@@ -410,6 +410,7 @@ def _cmd_benchmark_ic_encodings(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from sagatsr.bench.ic_encodings import (
+        best_encoding,
         comparison_settings,
         fold0_validation,
         merge_encodings,
@@ -425,9 +426,10 @@ def _cmd_benchmark_ic_encodings(args: argparse.Namespace) -> int:
         return 0
     try:
         if args.fold0:
+            best = best_encoding(merge_encodings([json.loads(args.fold0.read_text())]))
             checked = fold0_validation(
                 args.prepared_root / "castelli_perovskites",
-                args.encodings,
+                list(dict.fromkeys(["paper", best])),
                 args.work_dir or Path("models/ic_encodings_fold0"),
                 out_path=args.out,
                 command=args.command_line,
@@ -862,9 +864,12 @@ def build_parser() -> argparse.ArgumentParser:
     encodings.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     encodings.add_argument(
         "--fold0",
-        action="store_true",
-        help="instead: Matbench fold-0 validation MAE of the command line's recipe with each "
-        "encoding (--work-dir keeps the runs; default models/ic_encodings_fold0)",
+        type=Path,
+        default=None,
+        metavar="COMPARISON",
+        help="instead: Matbench fold-0 validation MAE of the command line's recipe with the "
+        "paper's encoding and the best of this comparison file (--work-dir keeps the runs; "
+        "default models/ic_encodings_fold0)",
     )
     encodings.add_argument(
         "--merge",

@@ -57,3 +57,35 @@ def test_every_results_marker_of_the_readme_is_a_block() -> None:
     blocks = [match.group(2) for match in _BLOCK.finditer(text)]
     assert markers and blocks == markers  # a name the pattern misses would stay stale
     assert set(blocks) <= set(SECTIONS)
+
+
+def test_the_encoding_table_shows_each_variant_and_the_verdict() -> None:
+    from sagatsr.bench.readme import encodings_section
+
+    def scores(recall: float, init: float | None) -> dict:
+        return {
+            "recall_at_5_group": recall,
+            "recall_at_5_feature": recall - 0.1,
+            "worst_target_group_recall_at_5": recall - 0.3,
+            "seed_spearman": 0.3,
+            "seed_top10_overlap": 0.3,
+            "init_vs_trained_spearman": init,
+            "entropy_ratio": 0.98,
+            "top10_share": 0.12,
+            "planted_mae_over_std": 0.2,
+        }
+
+    result = {
+        "encodings": {
+            "paper": {"scores": scores(0.8, 0.7)},
+            "zero_init": {"scores": scores(0.85, None)},
+        },
+        "matbench_fold0": {"encodings": {"paper": {"val_mae": 0.0363}}},
+        "verdict": {"best": "zero_init", "becomes_default": False, "reasons": ["no run"]},
+        "commit": "abc1234",
+        "date": "2026-12-02",
+    }
+    text = encodings_section({"ic_encodings": result})
+    assert "| zero_init | 0.85 | 0.75 | 0.55 |" in text and "uniform start" in text
+    assert "0.0363 eV/cell" in text and "not run" in text
+    assert "**zero_init**" in text and "default stays paper (no run)." in text

@@ -220,6 +220,12 @@ def _union(parts: Sequence[dict[str, Any]], same: Sequence[str]) -> dict[str, An
     return union
 
 
+def best_encoding(result: dict[str, Any]) -> str:
+    """The encoding with the highest mean group-level recall@5 of a comparison."""
+    scores = {name: entry["scores"] for name, entry in result["encodings"].items()}
+    return max(scores, key=lambda name: scores[name]["recall_at_5_group"])
+
+
 def verdict(result: dict[str, Any], reference: str = "paper") -> dict[str, Any]:
     """Which encoding is sharpest, and may it become the default?
 
@@ -237,7 +243,7 @@ def verdict(result: dict[str, Any], reference: str = "paper") -> dict[str, Any]:
         ``{"best", "becomes_default", "reasons"}``.
     """
     scores = {name: entry["scores"] for name, entry in result["encodings"].items()}
-    best = max(scores, key=lambda name: scores[name]["recall_at_5_group"])
+    best = best_encoding(result)
     reasons = []
     if reference not in scores:
         return {"best": best, "becomes_default": False, "reasons": [f"no {reference} run"]}

@@ -346,6 +346,40 @@ def faithfulness_section(metrics: Metrics) -> str:
     return "\n".join(parts)
 
 
+def encodings_section(metrics: Metrics) -> str:
+    """SAE variants: planted recall, seed stability, concentration, accuracy, verdict."""
+    result = metrics.get("ic_encodings")
+    if not result:
+        return _missing("ic_encodings")
+    fold0 = result.get("matbench_fold0", {}).get("encodings", {})
+    lines = [
+        "| encoding | group recall@5 | feature recall@5 | worst target | seed Spearman | "
+        "seed top-10 | trained vs initial Spearman | entropy / uniform | top-10 share | "
+        "planted MAE / std | Matbench fold-0 val MAE |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, entry in result["encodings"].items():
+        score = entry["scores"]
+        init = score["init_vs_trained_spearman"]
+        val = fold0.get(name, {}).get("val_mae")
+        lines.append(
+            f"| {name} | {score['recall_at_5_group']:.2f} | {score['recall_at_5_feature']:.2f} | "
+            f"{score['worst_target_group_recall_at_5']:.2f} | {score['seed_spearman']:.2f} | "
+            f"{score['seed_top10_overlap']:.2f} | "
+            f"{'uniform start' if init is None else f'{init:.2f}'} | "
+            f"{score['entropy_ratio']:.1%} | {score['top10_share']:.1%} | "
+            f"{score['planted_mae_over_std']:.3f} | "
+            f"{'not run' if val is None else f'{val:.4f} eV/cell'} |"
+        )
+    decision = result["verdict"]
+    outcome = (
+        f"best by group recall: **{decision['best']}**; "
+        + ("it becomes the default." if decision["becomes_default"] else "the default stays paper")
+        + (f" ({'; '.join(decision['reasons'])})." if decision["reasons"] else "")
+    )
+    return "\n".join(lines) + f"\n\n{outcome}\n" + _source(result, "ic_encodings")
+
+
 def predict_section(metrics: Metrics) -> str:
     """``sagatsr predict`` on many files: one at a time against batched."""
     result = metrics.get("predict")
@@ -426,6 +460,7 @@ SECTIONS: dict[str, Callable[[Metrics], str]] = {
     "matbench": matbench_section,
     "recipe_trials": trials_section,
     "ic_faithfulness": faithfulness_section,
+    "ic_encodings": encodings_section,
     "predict": predict_section,
     "subsets": subsets_section,
     "embedding_ablation": ablation_section,
