@@ -117,10 +117,11 @@ _OPTION_HELP = {
 }
 _OPTION_CHOICES = {
     "size": ["medium", "paper"],
-    "encoding": ["paper", "zero_init", "normalized", "entropy", "feature_dropout"],
+    "encoding": ["paper", "zero_init", "normalized", "entropy", "feature_dropout", "entmax"],
     "embedding": ["sae", "fcn", "onehot"],
     "sae_score": ["tanh", "linear"],
     "sae_vectors": ["free", "normalized"],
+    "sae_normalizer": ["softmax", "entmax15"],
     "sae_score_init": ["random", "zero"],
     "readout_combine": ["concat", "sum"],
     "loss": ["l1", "mse"],
@@ -858,7 +859,7 @@ def build_parser() -> argparse.ArgumentParser:
     encodings.add_argument(
         "--encodings",
         nargs="+",
-        default=["paper", "zero_init", "normalized", "entropy", "feature_dropout"],
+        default=["paper", "zero_init", "normalized", "entropy", "feature_dropout", "entmax"],
         help="names of sagatsr.model.config.ENCODINGS (run halves side by side, then --merge)",
     )
     encodings.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])

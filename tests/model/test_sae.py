@@ -124,3 +124,19 @@ def test_ic_entropy_is_normalised_and_has_finite_gradients_at_zero() -> None:
     ic = torch.tensor([[0.0, 0.5, 0.5]], requires_grad=True)
     ic_entropy(ic).backward()
     assert torch.isfinite(ic.grad).all()
+
+
+def test_entmax_gives_exact_zeros_and_matches_the_reference() -> None:
+    torch.manual_seed(7)
+    sae = SelfAdaptableEncoding(30, 8, normalizer="entmax15").double()
+    with torch.no_grad():
+        sae.attention.mul_(20.0)  # spread the scores so that some fall below the threshold
+    r = torch.randn(6, 30, dtype=torch.double)
+    valid = torch.rand(6, 30) > 0.2
+    valid[0] = False
+    h0, ic = sae(r, valid)
+    torch.testing.assert_close(ic.sum(-1), torch.ones(6, dtype=torch.double))
+    assert (ic[1:][~valid[1:]] == 0).all() and (ic[1:][valid[1:]] == 0).any()
+    torch.testing.assert_close(ic[0], torch.full((30,), 1 / 30, dtype=torch.double))
+    for a, b in zip((h0, ic), sae.reference(r, valid), strict=True):
+        torch.testing.assert_close(a, b)

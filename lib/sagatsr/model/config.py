@@ -12,6 +12,7 @@ ScoreFunction = Literal["tanh", "linear"]
 ReadoutCombine = Literal["concat", "sum"]
 FeatureVectors = Literal["free", "normalized"]
 ScoreInit = Literal["random", "zero"]
+Normalizer = Literal["softmax", "entmax15"]
 
 #: Named model sizes (overrides of the defaults, which are the paper's size). ``medium``
 #: is the size trained on this project's 2-core CPU for Matbench (no dropout: with
@@ -26,6 +27,7 @@ MODEL_SIZES: dict[str, dict[str, Any]] = {
 #: existed (model version < 1.3) were trained with.
 PAPER_ENCODING: dict[str, Any] = {
     "sae_vectors": "free",
+    "sae_normalizer": "softmax",
     "sae_score_init": "random",
     "sae_entropy_penalty": 0.0,
     "feature_dropout": 0.0,
@@ -40,11 +42,13 @@ ENCODINGS: dict[str, dict[str, Any]] = {
     "normalized": {**PAPER_ENCODING, "sae_vectors": "normalized"},
     "entropy": {**PAPER_ENCODING, "sae_entropy_penalty": 0.05},
     "feature_dropout": {**PAPER_ENCODING, "feature_dropout": 0.1},
+    "entmax": {**PAPER_ENCODING, "sae_normalizer": "entmax15"},
 }
 
 _EMBEDDINGS = ("sae", "fcn", "onehot")
 _VECTORS = ("free", "normalized")
 _SCORE_INITS = ("random", "zero")
+_NORMALIZERS = ("softmax", "entmax15")
 _SCORES = ("tanh", "linear")
 _COMBINES = ("concat", "sum")
 
@@ -92,6 +96,10 @@ class ModelConfig:
             its root-mean-square over the hidden units first, so a feature's
             share of ``h_0`` is set by its coefficient ``a_i`` alone and cannot
             be bought back by large per-feature weights.
+        sae_normalizer: Map from scores to coefficients: ``"softmax"`` (the
+            paper; every feature keeps a positive share) or ``"entmax15"``
+            (1.5-entmax, Peters et al. 2019: a softmax-like map that gives
+            exactly zero to features scored far enough below the best).
         sae_score_init: ``"random"``: the score vector ``W_a`` starts random
             (the paper), so the coefficients start with a random ranking;
             ``"zero"``: it starts at zero, so every coefficient starts at
@@ -131,6 +139,7 @@ class ModelConfig:
     sae_basis: int = 16
     sae_score: ScoreFunction = "tanh"
     sae_vectors: FeatureVectors = "free"
+    sae_normalizer: Normalizer = "softmax"
     sae_score_init: ScoreInit = "random"
     sae_entropy_penalty: float = 0.0
     feature_dropout: float = 0.0
@@ -153,6 +162,10 @@ class ModelConfig:
             raise ValueError(f"sae_score must be one of {_SCORES}, got {self.sae_score!r}")
         if self.sae_vectors not in _VECTORS:
             raise ValueError(f"sae_vectors must be one of {_VECTORS}, got {self.sae_vectors!r}")
+        if self.sae_normalizer not in _NORMALIZERS:
+            raise ValueError(
+                f"sae_normalizer must be one of {_NORMALIZERS}, got {self.sae_normalizer!r}"
+            )
         if self.sae_score_init not in _SCORE_INITS:
             raise ValueError(
                 f"sae_score_init must be one of {_SCORE_INITS}, got {self.sae_score_init!r}"

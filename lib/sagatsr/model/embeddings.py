@@ -48,6 +48,7 @@ class SAEEncoder(nn.Module):
             "clip": config.input_clip,
             "score": config.sae_score,
             "vectors": config.sae_vectors,
+            "normalizer": config.sae_normalizer,
             "score_init": config.sae_score_init,
             "feature_dropout": config.feature_dropout,
         }

@@ -11,7 +11,9 @@ For an item (an atom or a structure) with scaled features ``r_1 .. r_F``:
   non-negative and sum to 1 over the features of one item;
 * the encoding is ``h_0 = sum_i a_i h_i``.
 
-Variants (:data:`sagatsr.model.config.ENCODINGS`): ``vectors="normalized"``
+Variants (:data:`sagatsr.model.config.ENCODINGS`): ``normalizer="entmax15"``
+maps the scores with 1.5-entmax (the ``entmax`` package) instead of the
+softmax, so weakly scored features get exactly zero; ``vectors="normalized"``
 uses ``h_i / rms(h_i)`` in the sum (the score still reads ``h_i``), so only
 ``a_i`` sets a feature's share of ``h_0``; ``score_init="zero"`` starts ``W_a``
 at zero (uniform coefficients at initialisation); ``feature_dropout`` hides
@@ -48,7 +50,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from sagatsr.model.config import FeatureVectors, ScoreFunction, ScoreInit
+from sagatsr.model.config import FeatureVectors, Normalizer, ScoreFunction, ScoreInit
 
 #: Added to the mean square before the root in ``rms(h_i)`` (normalised vectors).
 _RMS_EPS = 1e-6
@@ -117,6 +119,7 @@ class SelfAdaptableEncoding(nn.Module):
             ``score_i = W_a . h_i`` as written in the paper.
         vectors: ``"free"`` (the paper) or ``"normalized"`` (each ``h_i`` at unit
             root-mean-square in the weighted sum).
+        normalizer: ``"softmax"`` (the paper) or ``"entmax15"`` (sparse).
         score_init: ``"random"`` (the paper) or ``"zero"`` start for ``W_a``.
         feature_dropout: Probability of hiding a feature of an item in training.
     """
@@ -132,12 +135,14 @@ class SelfAdaptableEncoding(nn.Module):
         clip: float = 5.0,
         score: ScoreFunction = "tanh",
         vectors: FeatureVectors = "free",
+        normalizer: Normalizer = "softmax",
         score_init: ScoreInit = "random",
         feature_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.score = score
         self.vectors = vectors
+        self.normalizer = normalizer
         self.feature_dropout = feature_dropout
         self.register_buffer("centers", torch.linspace(-clip, clip, n_basis))
         self.width = 2.0 * clip / (n_basis - 1)
@@ -186,7 +191,7 @@ class SelfAdaptableEncoding(nn.Module):
         """
         h = self.project(r)
         act = torch.tanh(h) if self.score == "tanh" else h
-        ic = self._softmax(act @ self.attention, valid)
+        ic = self._coefficients(act @ self.attention, valid)
         if self.vectors == "normalized":
             h = h / h.pow(2).mean(-1, keepdim=True).add(_RMS_EPS).sqrt()
         return torch.einsum("nf,nfh->nh", ic, h), ic
@@ -216,7 +221,7 @@ class SelfAdaptableEncoding(nn.Module):
             scores = _TanhScore.apply(feature_major, weight, self.attention).t()
         else:  # W_a . h_i = b_i . (W_i W_a)
             scores = (basis * (weight @ self.attention)).sum(-1)
-        ic = self._softmax(scores, valid)
+        ic = self._coefficients(scores, valid)
         weighted = (ic.unsqueeze(-1) * basis).reshape(basis.shape[0], -1)
         return weighted @ weight.reshape(-1, weight.shape[-1]), ic
 
@@ -225,13 +230,17 @@ class SelfAdaptableEncoding(nn.Module):
         basis = self.basis(r).transpose(0, 1)  # (F, N, B)
         h = torch.bmm(basis, self.stacked_weight())  # (F, N, H)
         act = torch.tanh(h) if self.score == "tanh" else h
-        ic = self._softmax((act @ self.attention).t(), valid)  # (N, F)
+        ic = self._coefficients((act @ self.attention).t(), valid)  # (N, F)
         unit = h / h.pow(2).mean(-1, keepdim=True).add(_RMS_EPS).sqrt()
         return torch.einsum("nf,fnh->nh", ic, unit), ic
 
-    @staticmethod
-    def _softmax(scores: Tensor, valid: Tensor | None) -> Tensor:
+    def _coefficients(self, scores: Tensor, valid: Tensor | None) -> Tensor:
+        """Coefficients from ``(N, F)`` scores; invalid features get 0, all-invalid rows 1/F."""
         if valid is not None:
             none_valid = ~valid.any(dim=-1, keepdim=True)
             scores = scores.masked_fill(~valid, float("-inf")).masked_fill(none_valid, 0.0)
+        if self.normalizer == "entmax15":
+            from entmax import entmax15
+
+            return entmax15(scores, dim=-1)
         return torch.softmax(scores, dim=-1)

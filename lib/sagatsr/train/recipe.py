@@ -36,6 +36,7 @@ MODEL_OPTIONS: tuple[str, ...] = (
     "sae_basis",
     "sae_score",
     "sae_vectors",
+    "sae_normalizer",
     "sae_score_init",
     "sae_entropy_penalty",
     "feature_dropout",
