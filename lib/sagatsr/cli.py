@@ -859,7 +859,7 @@ def build_parser() -> argparse.ArgumentParser:
     encodings.add_argument(
         "--encodings",
         nargs="+",
-        default=["paper", "zero_init", "normalized", "entropy", "feature_dropout", "entmax"],
+        default=_OPTION_CHOICES["encoding"],
         help="names of sagatsr.model.config.ENCODINGS (run halves side by side, then --merge)",
     )
     encodings.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
