@@ -105,3 +105,12 @@ def run_info(command: str | None = None) -> dict[str, Any]:
         "torch": torch.__version__,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+#: The keys :func:`run_info` writes.
+RUN_INFO_KEYS = ("command", "commit", "dirty", "hardware", "python", "torch", "date")
+
+
+def parts_provenance(parts: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> list[dict]:
+    """The :func:`run_info` of each result merged into one (``None`` where a key is missing)."""
+    return [{key: part.get(key) for key in RUN_INFO_KEYS} for part in parts]

@@ -41,7 +41,7 @@ from sagatsr.bench.ic_faithfulness import (
 from sagatsr.io_utils import write_json
 from sagatsr.model.config import ENCODINGS
 from sagatsr.prepare import PreparedDataset
-from sagatsr.provenance import run_info
+from sagatsr.provenance import parts_provenance, run_info
 from sagatsr.train.pipeline import model_config_for, train_on_split
 from sagatsr.train.recipe import CPU_RECIPE, build_configs
 
@@ -194,16 +194,15 @@ def merge_encodings(parts: Sequence[dict[str, Any]], command: str | None = None)
     merged["encodings"] = _union(comparisons, keys)
     for entry in merged["encodings"].values():  # scores as this version computes them
         entry["scores"] = _scores(entry)
-    provenance_keys = ("command", "commit", "dirty", "hardware", "python", "torch", "date")
     if checks:
         merged["matbench_fold0"] = {
             "recipe": checks[0]["recipe"],
             "split": checks[0]["split"],
             "encodings": _union(checks, ("recipe", "split")),
-            "parts": [{key: part.get(key) for key in provenance_keys} for part in checks],
+            "parts": parts_provenance(checks),
         }
     merged.update(run_info(command))
-    merged["parts"] = [{key: part.get(key) for key in provenance_keys} for part in comparisons]
+    merged["parts"] = parts_provenance(comparisons)
     merged["verdict"] = verdict(merged)
     return merged
 

@@ -50,7 +50,7 @@ from sagatsr.interpret.permutation import permutation_importance
 from sagatsr.io_utils import write_json
 from sagatsr.model import SAGAT, fit_scalers
 from sagatsr.prepare import PreparedDataset
-from sagatsr.provenance import run_info
+from sagatsr.provenance import parts_provenance, run_info
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs, load_split_parts
 from sagatsr.train.pipeline import model_config_for
@@ -428,10 +428,9 @@ def merge_results(parts: Sequence[dict[str, Any]], command: str | None = None) -
             if name in datasets:
                 raise ValueError(f"dataset {name!r} is in more than one part")
             datasets[name] = entry
-    provenance_keys = ("command", "commit", "dirty", "hardware", "python", "torch", "date")
     merged: dict[str, Any] = {"settings": settings, "datasets": datasets}
     merged.update(_summary(datasets), **run_info(command))
-    merged["parts"] = [{key: part.get(key) for key in provenance_keys} for part in parts]
+    merged["parts"] = parts_provenance(parts)
     return merged
 
 
