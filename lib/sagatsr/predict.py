@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from sagatsr.data.records import reduced_formula
 from sagatsr.features import GLOBAL_FEATURES
 from sagatsr.graphs.batch_build import build_graphs
 from sagatsr.graphs.build import featurizer_key, to_data
@@ -207,7 +208,7 @@ class Predictor:
             if error:
                 results[index].error = error
             else:
-                results[index].formula = structure.composition.reduced_formula
+                results[index].formula = reduced_formula(structure)
                 items.append((str(index), structure))
         built = build_graphs(items, self.neighbors, workers=workers, on_error="skip")
         for item_id, reason in built.failures:

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sagatsr.config import mirror_root
-from sagatsr.data.records import TargetSpec
+from sagatsr.data.records import TargetSpec, reduced_formula
 from sagatsr.data.registry import DATASETS, DatasetSpec, get_dataset, open_source, user_dataset
 from sagatsr.data.roles import SiteRoles
 from sagatsr.data.splits import Split, matbench_splits, random_split, save_split
@@ -524,7 +524,7 @@ def _write_records(
     for record in records:
         row: dict[str, Any] = {
             "id": record.id,
-            "formula": record.structure.composition.reduced_formula,
+            "formula": reduced_formula(record.structure),
         }
         row.update({t.name: record.targets.get(t.name, math.nan) for t in targets})
         row.update({f"meta_{k}": v for k, v in record.metadata.items() if k != "formula"})

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sagatsr.data.records import RawEntry
+from sagatsr.data.records import RawEntry, reduced_formula
 
 #: The Matbench v0.1 fold generator: ``KFold(5, shuffle=True, random_state=...)``.
 MATBENCH_SEED = 18012019
@@ -117,7 +117,7 @@ def castelli_entries(frame: Any, extra: Any | None = None) -> list[RawEntry]:
         x_symbols = [structure[int(j)].specie.symbol for j in np.flatnonzero(roles.roles == ROLE_X)]
         labels: dict[str, Any] = {"e_form": frame["e_form"].iloc[i]}
         metadata: dict[str, Any] = {
-            "formula": structure.composition.reduced_formula,
+            "formula": reduced_formula(structure),
             "anion_set": anion_set(x_symbols),
             "matbench_test_fold": int(folds[i]),
         }

@@ -79,3 +79,24 @@ class CrystalRecord:
     structure: Structure
     targets: dict[str, float]
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def reduced_formula(structure: Structure) -> str:
+    """The structure's reduced formula (pymatgen's, elements by electronegativity).
+
+    pymatgen orders the elements by Pauling electronegativity and warns, once
+    per process, for each element that has none (the noble gases He, Ne, Ar);
+    the order falls back to a stable one and the formula is right, so that
+    warning is silenced here and only here.
+
+    Args:
+        structure: Any structure.
+
+    Returns:
+        E.g. ``"SrTiO3"``.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No Pauling electronegativity")
+        return structure.composition.reduced_formula
