@@ -117,7 +117,15 @@ _OPTION_HELP = {
 }
 _OPTION_CHOICES = {
     "size": ["medium", "paper"],
-    "encoding": ["paper", "zero_init", "normalized", "entropy", "feature_dropout", "entmax"],
+    "encoding": [
+        "paper",
+        "zero_init",
+        "normalized",
+        "entropy",
+        "feature_dropout",
+        "entmax",
+        "score_lr",
+    ],
     "embedding": ["sae", "fcn", "onehot"],
     "sae_score": ["tanh", "linear"],
     "sae_vectors": ["free", "normalized"],

@@ -377,7 +377,9 @@ def test_the_entropy_penalty_concentrates_the_coefficients(prepared, tmp_path) -
     assert ratios[5.0] < ratios[0.0] - 0.002
 
 
-@pytest.mark.parametrize("encoding", ["normalized", "feature_dropout", "zero_init", "entmax"])
+@pytest.mark.parametrize(
+    "encoding", ["normalized", "feature_dropout", "zero_init", "entmax", "score_lr"]
+)
 def test_every_encoding_trains_and_its_saved_model_reloads(prepared, tmp_path, encoding) -> None:
     from sagatsr.model import save_model
     from sagatsr.model.config import ENCODINGS

@@ -30,6 +30,7 @@ PAPER_ENCODING: dict[str, Any] = {
     "sae_normalizer": "softmax",
     "sae_score_init": "random",
     "sae_entropy_penalty": 0.0,
+    "sae_score_lr_scale": 1.0,
     "feature_dropout": 0.0,
 }
 
@@ -43,6 +44,7 @@ ENCODINGS: dict[str, dict[str, Any]] = {
     "entropy": {**PAPER_ENCODING, "sae_entropy_penalty": 0.05},
     "feature_dropout": {**PAPER_ENCODING, "feature_dropout": 0.1},
     "entmax": {**PAPER_ENCODING, "sae_normalizer": "entmax15"},
+    "score_lr": {**PAPER_ENCODING, "sae_score_lr_scale": 10.0},
 }
 
 _EMBEDDINGS = ("sae", "fcn", "onehot")
@@ -107,6 +109,9 @@ class ModelConfig:
         sae_entropy_penalty: Weight of the mean normalised entropy of the
             coefficients (0 to 1 per item) added to the training loss; 0 for
             none. Larger values push each item's coefficients to fewer features.
+        sae_score_lr_scale: Learning rate of the SAE score vectors ``W_a``
+            relative to the rest of the network (read by the training module);
+            above 1 the coefficients can move further from where they start.
         feature_dropout: Probability that a feature of an item is hidden from
             the encoding during training (its coefficient is 0 and the others
             renormalise), so no single feature can be relied on blindly.
@@ -142,6 +147,7 @@ class ModelConfig:
     sae_normalizer: Normalizer = "softmax"
     sae_score_init: ScoreInit = "random"
     sae_entropy_penalty: float = 0.0
+    sae_score_lr_scale: float = 1.0
     feature_dropout: float = 0.0
     input_clip: float = 5.0
     readout_steps: int = 1
@@ -172,6 +178,8 @@ class ModelConfig:
             )
         if self.sae_entropy_penalty < 0:
             raise ValueError(f"sae_entropy_penalty must be >= 0, got {self.sae_entropy_penalty}")
+        if self.sae_score_lr_scale <= 0:
+            raise ValueError(f"sae_score_lr_scale must be > 0, got {self.sae_score_lr_scale}")
         if not 0.0 <= self.feature_dropout < 1.0:
             raise ValueError(f"feature_dropout must be in [0, 1), got {self.feature_dropout}")
         if self.readout_combine not in _COMBINES:

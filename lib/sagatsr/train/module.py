@@ -122,12 +122,22 @@ class SAGATModule(pl.LightningModule):
         """AdamW with a per-step warm-up and polynomial decay schedule.
 
         The fused AdamW kernel (CPU and CUDA) updates every parameter in one call
-        instead of a dozen small operations per parameter tensor.
+        instead of a dozen small operations per parameter tensor. The SAE score
+        vectors get ``sae_score_lr_scale`` times the learning rate (a second
+        parameter group, only when the scale is not 1).
         """
         config = self.train_config
         fused = all(p.device.type in ("cpu", "cuda") for p in self.model.parameters())
+        scale = self.model.config.sae_score_lr_scale
+        scores = [p for n, p in self.model.named_parameters() if n.endswith("sae.attention")]
+        if scale == 1.0 or not scores:
+            groups: Any = self.model.parameters()
+        else:
+            chosen = {id(p) for p in scores}
+            rest = [p for p in self.model.parameters() if id(p) not in chosen]
+            groups = [{"params": rest}, {"params": scores, "lr": config.lr * scale}]
         optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused
+            groups, lr=config.lr, weight_decay=config.weight_decay, fused=fused
         )
         total = int(self.trainer.estimated_stepping_batches)
         schedule = torch.optim.lr_scheduler.LambdaLR(

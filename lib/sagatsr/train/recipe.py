@@ -39,6 +39,7 @@ MODEL_OPTIONS: tuple[str, ...] = (
     "sae_normalizer",
     "sae_score_init",
     "sae_entropy_penalty",
+    "sae_score_lr_scale",
     "feature_dropout",
     "input_clip",
     "readout_steps",
