@@ -27,7 +27,7 @@ def test_profiles_share_structure_and_runs() -> None:
         out = set()
         for key, value in tree.items():
             out.add(prefix + key)
-            if isinstance(value, dict) and key not in ("runs", "headline"):
+            if isinstance(value, dict) and key not in ("runs", "headline", "trials"):
                 out |= keys(value, prefix + key + ".")
         return out
 
@@ -127,7 +127,7 @@ def test_stage_deps_are_the_lib_modules_the_stage_runs() -> None:
     """
     pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     for name, stage in pipeline["stages"].items():
-        if name == "headline":  # benchmarks of every part: the whole library is the dep
+        if name in ("headline", "trial"):  # commands of every part: the whole library
             assert "lib/sagatsr" in stage["do"]["deps"]
             continue
         statements, extra = _stage_imports(stage)
@@ -215,3 +215,24 @@ def test_the_full_profile_recreates_every_committed_result_file() -> None:
         profile = yaml.safe_load((ROOT / "profiles" / f"{other}.yaml").read_text())
         assert profile["headline"] == {}
         assert not {f"{k}.json" for k in full["headline"]} & _stage_metrics(profile)
+
+
+def test_the_trial_stage_command_parses_with_each_recipe_of_the_full_profile() -> None:
+    """DVC unpacks ``trials.<name>.recipe`` into ``--name value`` (bools: --x / --no-x)."""
+    from sagatsr.cli import build_parser
+    from sagatsr.train.recipe import build_configs
+
+    assert "bool = boolean_optional" in (ROOT / ".dvc" / "config").read_text()
+    full = yaml.safe_load((ROOT / "profiles" / "full.yaml").read_text())
+    assert full["trials"], "the full profile lists at least one trial"
+    for name, trial in full["trials"].items():
+        flags: list[str] = []
+        for key, value in trial["recipe"].items():
+            if isinstance(value, bool):
+                flags.append(f"--{key}" if value else f"--no-{key}")
+            else:
+                flags += [f"--{key}", str(value)]
+        args = build_parser().parse_args(["train", "prepared", "--out", name, *flags])
+        for key, value in trial["recipe"].items():
+            assert getattr(args, key) == value, (name, key)
+        build_configs(**trial["recipe"])

@@ -165,7 +165,8 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         group = groups[
             "model" if name in ("size", "encoding") or name in MODEL_OPTIONS else "train"
         ]
-        flags = [f"--{name.replace('_', '-')}"]
+        # The underscore spelling too: DVC unpacks a params dictionary into `--name value`.
+        flags = list(dict.fromkeys([f"--{name.replace('_', '-')}", f"--{name}"]))
         if name == "max_time_minutes":
             flags.append("--max-time")
         default = CPU_RECIPE.get(name)

@@ -29,5 +29,8 @@ def test_trials_compare_recipes_on_validation_only(prepared, tmp_path) -> None:
     assert first["reaches_reference"]["epoch"] == first["best_epoch"]
     assert first["train_cpu_seconds"] > 0 and first["torch_threads"] >= 1
     assert not [key for trial in result["trials"] for key in trial if "test" in key]
+    assert result["reference_best_val_mae"] == first["best_val_mae"]
+    assert result["best_val_mae"] == min(first["best_val_mae"], second["best_val_mae"])
+    assert first["model"]["sae_vectors"] == "free"
     with pytest.raises(ValueError):
         collect_trials([])

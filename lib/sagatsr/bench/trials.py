@@ -14,13 +14,23 @@ from pathlib import Path
 from typing import Any
 
 from sagatsr.io_utils import write_json
+from sagatsr.model.config import PAPER_ENCODING
 from sagatsr.provenance import run_info
 from sagatsr.sr.units import format_quantity
 from sagatsr.train.run import Run
 from sagatsr.train.runner import read_history
 
 #: Settings that tell recipes apart.
-MODEL_KEYS = ("embedding", "hidden", "layers", "heads", "edge_dim", "dropout", "sae_score")
+MODEL_KEYS = (
+    "embedding",
+    "hidden",
+    "layers",
+    "heads",
+    "edge_dim",
+    "dropout",
+    "sae_score",
+    *PAPER_ENCODING,
+)
 TRAIN_KEYS = ("epochs", "batch_size", "lr", "weight_decay", "ema_decay", "loss", "compile")
 
 
@@ -53,7 +63,9 @@ def collect_trials(
 
     Returns:
         Per run: settings, best validation MAE and epoch, training wall and CPU
-        time, threads, and the time to reach the reference's best validation MAE.
+        time, threads, and the time to reach the reference's best validation MAE;
+        at the top level the best validation MAE of the reference and of the
+        best trial (the figures ``dvc exp show`` lists for the ``trial`` stage).
 
     Raises:
         ValueError: With no runs, or runs of different datasets, splits or targets.
@@ -98,6 +110,8 @@ def collect_trials(
         "target": target,
         "unit": metrics[0]["unit"],
         "reference": trials[0]["run"],
+        "reference_best_val_mae": reference,
+        "best_val_mae": best["best_val_mae"],
         "trials": trials,
         **run_info(command),
     }
