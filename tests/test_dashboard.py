@@ -294,3 +294,24 @@ def test_the_determinism_and_worked_example_rows_read_their_files() -> None:
 def _real_metrics(names: tuple[str, ...]) -> dict:
     root = Path(__file__).resolve().parents[1] / "reports" / "metrics"
     return {name: json.loads((root / f"{name}.json").read_text()) for name in names}
+
+
+def test_the_encoding_rows_give_each_variant_and_the_decision() -> None:
+    from sagatsr.headlines import headline_figures
+
+    def entry(recall: float) -> dict:
+        names = ("recall_at_5_group", "recall_at_5_feature", "seed_spearman", "entropy_ratio")
+        return {"scores": dict.fromkeys(names, recall)}
+
+    result = {
+        "encodings": {"paper": entry(0.7), "entropy": entry(0.8)},
+        "matbench_fold0": {"encodings": {"paper": {"val_mae": 0.0363}}},
+        "verdict": {"best": "entropy", "becomes_default": False, "reasons": ["no run"]},
+        "commit": "abc1234",
+        "date": "2026-12-02",
+        "hardware": {"cpu": "AMD EPYC", "cores": 2},
+    }
+    rows = [h for h in headline_figures({"ic_encodings": result}) if h.file == "ic_encodings.json"]
+    assert [h.value for h in rows] == ["0.70", "0.80", "paper (unchanged)"]
+    assert "0.0363 eV/cell" in rows[0].detail and "not run" in rows[1].detail
+    assert rows[-1].detail == "no run"
