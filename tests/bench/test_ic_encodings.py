@@ -58,6 +58,11 @@ def test_encodings_are_compared_merged_and_judged(prepared, tmp_path) -> None:
     assert "no Matbench fold-0 validation run for both" in merged["verdict"]["reasons"] or (
         merged["verdict"]["best"] == "paper"
     )
+    from sagatsr.plots.faithfulness import encoding_frame, plot_encoding_comparison
+
+    assert list(encoding_frame(merged)["encoding"]) == ["paper", "zero_init"]
+    assert encoding_frame(merged)["fold0_val_mae"].notna().tolist() == [True, False]
+    assert len(plot_encoding_comparison(merged).axes) == 2
     with pytest.raises(ValueError, match="more than one part"):
         merge_encodings([parts[0], parts[0]])
     with pytest.raises(KeyError, match="sharpest"):

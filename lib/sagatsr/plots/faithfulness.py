@@ -107,3 +107,46 @@ def concentration_frame(result: dict[str, Any]) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows)
     return frame.groupby(["dataset", "target"], sort=False).mean(numeric_only=True).reset_index()
+
+
+def encoding_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per encoding of ``ic_encodings.json``: its scores, flat."""
+    fold0 = result.get("matbench_fold0", {}).get("encodings", {})
+    rows = []
+    for name, entry in result["encodings"].items():
+        scores = {k: v for k, v in entry["scores"].items() if not isinstance(v, dict)}
+        rows.append(
+            {"encoding": name, **scores, "fold0_val_mae": fold0.get(name, {}).get("val_mae")}
+        )
+    return pd.DataFrame(rows)
+
+
+def plot_encoding_comparison(result: dict[str, Any]) -> plt.Figure:
+    """Encodings side by side: group recall@5 per planted target, seed agreement, concentration."""
+    recall = pd.DataFrame(
+        [
+            {"encoding": name, "target": target, "group recall@5": value}
+            for name, entry in result["encodings"].items()
+            for target, value in entry["scores"]["recall_at_5_group_by_target"].items()
+        ]
+    )
+    frame = encoding_frame(result)
+    shown = {
+        "seed_spearman": "seed Spearman",
+        "seed_top10_overlap": "seed top-10 overlap",
+        "entropy_ratio": "entropy / uniform",
+    }
+    agreement = frame.melt(id_vars="encoding", value_vars=list(shown), var_name="measure")
+    agreement["measure"] = agreement["measure"].map(shown)
+    figure, axes = plt.subplots(1, 2, figsize=(14, 4.5))
+    sns.barplot(data=recall, x="target", y="group recall@5", hue="encoding", ax=axes[0])
+    axes[0].axhline(0.9, ls=":", color="grey", lw=1)
+    axes[0].set_ylim(0, 1.05)
+    axes[0].set_title("Planted features found (group level, top 5)", fontsize=10)
+    sns.barplot(data=agreement, x="measure", y="value", hue="encoding", ax=axes[1])
+    axes[1].axhline(0.8, ls=":", color="grey", lw=1)
+    axes[1].set_ylim(0, 1.05)
+    axes[1].set_title("Seed agreement and concentration", fontsize=10)
+    axes[1].get_legend().remove()
+    figure.tight_layout()
+    return figure
