@@ -19,8 +19,11 @@ from sagatsr.model.network import SAGAT, unused_edge_weight_names
 #: layout can no longer be loaded into the new code. 1.1: the last attention
 #: layer has no edge MLP (1.0 states load without those unused weights). 1.2: the
 #: configuration holds every graph setting (max_neighbors, tie_tolerance), so a model
-#: builds its own graphs; older configurations take them from their stored metadata.
-MODEL_VERSION = "1.2"
+#: builds its own graphs; older configurations take them from their stored metadata. 1.3:
+#: the configuration names its encoding variant (sae_vectors, sae_normalizer,
+#: sae_score_init, sae_entropy_penalty, sae_score_lr_scale, feature_dropout); older
+#: configurations get the paper's encoding (PAPER_ENCODING).
+MODEL_VERSION = "1.3"
 
 CONFIG_FILE = "config.json"
 STATE_FILE = "state.pt"
