@@ -288,7 +288,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         return hasattr(self, "equations_")
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "equations_"):
+        if not self.__sklearn_is_fitted__():
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(X, y) before "
                 "predict, sympy or latex"
