@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sagatsr.bench.readme import Metrics, load_metrics
+from sagatsr.bench.readme import Metrics, load_metrics, reach_text
 from sagatsr.sr.units import PURE_NUMBER_UNITS
 
 __all__ = [
@@ -230,12 +230,7 @@ def _recipe_trials(result: dict[str, Any]) -> list[Row]:
     unit = _unit(result["unit"])
     rows: list[Row] = []
     for trial in result["trials"]:
-        train, reach = trial["train"], trial["reaches_reference"]
-        when = (
-            f"epoch {reach['epoch']}, {reach['seconds'] / 60:.1f} min"
-            if reach["epoch"] is not None
-            else "never"
-        )
+        train, when = trial["train"], reach_text(trial)
         rows.append(
             (
                 f"{trial['run']} best validation MAE",

@@ -55,6 +55,14 @@ def _missing(name: str) -> str:
     return f"*Not measured yet (`reports/metrics/{name}.json` is absent).*"
 
 
+def reach_text(trial: dict[str, Any]) -> str:
+    """When a recipe trial first reached the reference's best validation MAE."""
+    reach = trial["reaches_reference"]
+    if reach["epoch"] is None:
+        return "never"
+    return f"epoch {reach['epoch']}, {reach['seconds'] / 60:.1f} min"
+
+
 def _fmt(value: float, digits: int = 4) -> str:
     return (
         "n/a"
@@ -282,12 +290,7 @@ def trials_section(metrics: Metrics) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for trial in result["trials"]:
-        train, reach = trial["train"], trial["reaches_reference"]
-        when = (
-            f"epoch {reach['epoch']}, {reach['seconds'] / 60:.1f} min"
-            if reach["epoch"] is not None
-            else "never"
-        )
+        train, when = trial["train"], reach_text(trial)
         lines.append(
             f"| {trial['run']} | {train['batch_size']} | {train['lr']} | {trial['epochs_run']} | "
             f"{'yes' if train.get('compile') else 'no'} | {trial['torch_threads'] or '?'} | "
