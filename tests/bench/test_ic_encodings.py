@@ -93,5 +93,7 @@ def test_the_verdict_needs_recall_stability_and_accuracy() -> None:
         recalls, {"paper": 0.3, "normalized": 0.4}, {"paper": 0.036, "normalized": 0.037}
     )
     assert verdict(worse)["reasons"] == ["Matbench fold-0 validation MAE above paper's"]
+    tied = _comparison({"paper": 0.7, "a": 0.8, "b": 0.8}, {"paper": 0.3, "a": 0.1, "b": 0.4}, {})
+    assert verdict(tied)["best"] == "b"
     same = _comparison({"paper": 0.9, "normalized": 0.8}, {"paper": 0.3, "normalized": 0.4}, {})
     assert verdict(same)["best"] == "paper" and not verdict(same)["becomes_default"]
