@@ -115,3 +115,15 @@ def test_printout_leaves_out_the_unit_of_pure_numbers_and_rounds_the_formula() -
     result.unit, result.uncertainty = "1", None
     assert format_predictions([result]).splitlines()[0] == "a.cif: SrTiO3 e_form = 1.235"
     assert result.sr_formula == "0.884211886633782*Ep + 0.0181618449681339"  # kept in full
+
+
+def test_a_table_of_structures_is_pointed_to_prepare(tmp_path) -> None:
+    from sagatsr.predict import expand_inputs
+
+    table = tmp_path / "structures.csv"
+    table.write_text("id,cif\n")
+    [(path, error)] = expand_inputs([table])
+    assert path == str(table) and "predict reads CIF files" in error and "sagatsr prepare" in error
+    assert expand_inputs([tmp_path / "absent.csv"]) == [
+        (str(tmp_path / "absent.csv"), "no such file")
+    ]

@@ -74,6 +74,14 @@ class Prediction:
     error: str = ""
 
 
+#: Files of many structures that `sagatsr prepare` reads but predict does not.
+_TABLE_SUFFIXES = frozenset({".csv", ".json", ".xyz", ".extxyz", ".db"})
+_TABLE_MESSAGE = (
+    "is a {suffix} file of structures: predict reads CIF files (one structure each); "
+    "prepare a table with `sagatsr prepare PATH --name NAME --target COLUMN`"
+)
+
+
 def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, str]]:
     """Files to predict from files, folders and glob patterns, in order.
 
@@ -95,6 +103,8 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, s
             out.extend((f, "") for f in files)
             if not files:
                 out.append((text, "is a folder with no .cif files"))
+        elif path.suffix.lower() in _TABLE_SUFFIXES and path.exists():
+            out.append((text, _TABLE_MESSAGE.format(suffix=path.suffix.lower())))
         elif path.exists():
             out.append((text, ""))
         elif _GLOB_CHARACTERS & set(text):
