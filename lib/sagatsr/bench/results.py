@@ -21,6 +21,7 @@ SUITE_FILES: dict[str, str] = {
     "embedding_ablation": "embedding_ablation.json",
     "subsets": "subsets.json",
     "ic_faithfulness": "ic_faithfulness.json",
+    "ic_encodings": "ic_encodings.json",
 }
 
 
