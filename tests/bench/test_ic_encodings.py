@@ -97,3 +97,43 @@ def test_the_verdict_needs_recall_stability_and_accuracy() -> None:
     assert verdict(tied)["best"] == "b"
     same = _comparison({"paper": 0.9, "normalized": 0.8}, {"paper": 0.3, "normalized": 0.4}, {})
     assert verdict(same)["best"] == "paper" and not verdict(same)["becomes_default"]
+
+
+@pytest.mark.slow
+def test_the_command_line_checks_the_paper_and_the_best_encoding_on_fold0(
+    prepared, tmp_path
+) -> None:
+    from sagatsr.cli import main
+
+    root = tmp_path / "prepared"
+    root.mkdir()
+    (root / "castelli_perovskites").symlink_to(prepared.out_dir)
+    choice = DatasetChoice(prepared.out_dir.name, "all", "matbench_fold0", "e_form")
+    comparison_path = tmp_path / "comparison.json"
+    run_ic_encodings(
+        prepared.out_dir.parent,
+        ["paper"],
+        dataset=choice,
+        settings=TINY,
+        planted=PLANTED[:1],
+        out_path=comparison_path,
+        progress=lambda line: None,
+    )
+    code = main(
+        [
+            "benchmark",
+            "ic_encodings",
+            "--fold0",
+            str(comparison_path),
+            "--prepared-root",
+            str(root),
+            "--work-dir",
+            str(tmp_path / "fold0"),
+            "--out",
+            str(tmp_path / "fold0.json"),
+        ]
+    )
+    assert code == 0
+    checked = json.loads((tmp_path / "fold0.json").read_text())
+    assert list(checked["encodings"]) == ["paper"] and checked["encodings"]["paper"]["val_mae"] > 0
+    assert checked["recipe"]["epochs"] == 150
