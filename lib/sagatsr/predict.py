@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from sagatsr.data.records import reduced_formula
+from sagatsr.data.user import FORMATS
 from sagatsr.features import GLOBAL_FEATURES
 from sagatsr.graphs.batch_build import build_graphs
 from sagatsr.graphs.build import featurizer_key, to_data
@@ -74,8 +75,8 @@ class Prediction:
     error: str = ""
 
 
-#: Files of many structures that `sagatsr prepare` reads but predict does not.
-_TABLE_SUFFIXES = frozenset({".csv", ".json", ".xyz", ".extxyz", ".db"})
+#: Files of many structures that `sagatsr prepare` reads (its user formats) and predict does not.
+_DATASET_SUFFIXES = tuple(suffix for suffixes in FORMATS.values() for suffix in suffixes)
 _TABLE_MESSAGE = (
     "is a {suffix} file of structures: predict reads CIF files (one structure each); "
     "prepare a table with `sagatsr prepare PATH --name NAME --target COLUMN`"
@@ -103,8 +104,9 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, s
             out.extend((f, "") for f in files)
             if not files:
                 out.append((text, "is a folder with no .cif files"))
-        elif path.suffix.lower() in _TABLE_SUFFIXES and path.exists():
-            out.append((text, _TABLE_MESSAGE.format(suffix=path.suffix.lower())))
+        elif path.exists() and path.name.lower().endswith(_DATASET_SUFFIXES):
+            suffix = next(s for s in _DATASET_SUFFIXES if path.name.lower().endswith(s))
+            out.append((text, _TABLE_MESSAGE.format(suffix=suffix)))
         elif path.exists():
             out.append((text, ""))
         elif _GLOB_CHARACTERS & set(text):
