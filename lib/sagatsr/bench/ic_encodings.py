@@ -20,7 +20,6 @@ on the fold's validation slice only (its test part is not looked at).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +36,8 @@ from sagatsr.bench.ic_faithfulness import (
     _planted_experiment,
     _settings_dict,
     _stability_experiment,
+    union_of_parts,
+    work_folder,
 )
 from sagatsr.io_utils import write_json
 from sagatsr.model.config import ENCODINGS
@@ -137,9 +138,7 @@ def run_ic_encodings(
         "encodings": {},
         **run_info(command),
     }
-    scratch = tempfile.TemporaryDirectory() if work_dir is None else None
-    root = Path(work_dir) if work_dir is not None else Path(scratch.name)  # type: ignore[union-attr]
-    try:
+    with work_folder(work_dir) as root:
         for name in encodings:
             overrides = ENCODINGS[name]
             config = model_config_for(prepared, **{**settings.model, **overrides})
@@ -161,9 +160,6 @@ def run_ic_encodings(
             result["encodings"][name] = entry
             if out_path:
                 write_json(Path(out_path), result)
-    finally:
-        if scratch is not None:
-            scratch.cleanup()
     return result
 
 
@@ -191,32 +187,22 @@ def merge_encodings(parts: Sequence[dict[str, Any]], command: str | None = None)
         raise ValueError("nothing to merge: no encoding comparison given")
     keys = ("settings", "dataset", "planted_targets")
     merged: dict[str, Any] = {key: comparisons[0][key] for key in keys}
-    merged["encodings"] = _union(comparisons, keys)
+    merged["encodings"] = union_of_parts(comparisons, "encodings", same=keys, label="encoding")
     for entry in merged["encodings"].values():  # scores as this version computes them
         entry["scores"] = _scores(entry)
     if checks:
         merged["matbench_fold0"] = {
             "recipe": checks[0]["recipe"],
             "split": checks[0]["split"],
-            "encodings": _union(checks, ("recipe", "split")),
+            "encodings": union_of_parts(
+                checks, "encodings", same=("recipe", "split"), label="encoding"
+            ),
             "parts": parts_provenance(checks),
         }
     merged.update(run_info(command))
     merged["parts"] = parts_provenance(comparisons)
     merged["verdict"] = verdict(merged)
     return merged
-
-
-def _union(parts: Sequence[dict[str, Any]], same: Sequence[str]) -> dict[str, Any]:
-    union: dict[str, Any] = {}
-    for index, part in enumerate(parts):
-        if any(part[key] != parts[0][key] for key in same):
-            raise ValueError(f"part {index} was run with other settings than part 0")
-        for name, entry in part["encodings"].items():
-            if name in union:
-                raise ValueError(f"encoding {name!r} is in more than one part")
-            union[name] = entry
-    return union
 
 
 def best_encoding(result: dict[str, Any]) -> str:

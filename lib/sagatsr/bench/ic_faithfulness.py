@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -374,10 +375,8 @@ def run_ic_faithfulness(
     """
     settings = settings or FaithfulnessSettings()
     provenance = run_info(command)
-    scratch = tempfile.TemporaryDirectory() if work_dir is None else None
-    root = Path(work_dir) if work_dir is not None else Path(scratch.name)  # type: ignore[union-attr]
     result: dict[str, Any] = {"settings": _settings_dict(settings), "datasets": {}}
-    try:
+    with work_folder(work_dir) as root:
         for choice in datasets:
             prepared = PreparedDataset.load(Path(prepared_root) / choice.name)
             config = model_config_for(prepared, **settings.model)
@@ -396,10 +395,42 @@ def run_ic_faithfulness(
             result.update(_summary(result["datasets"]), **provenance)
             if out_path:
                 write_json(Path(out_path), result)
-    finally:
-        if scratch is not None:
-            scratch.cleanup()
     return result
+
+
+@contextmanager
+def work_folder(folder: str | os.PathLike[str] | None) -> Iterator[Path]:
+    """``folder`` (kept), or a temporary folder removed on exit when ``None``."""
+    if folder is not None:
+        yield Path(folder)
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        yield Path(scratch)
+
+
+def union_of_parts(
+    parts: Sequence[dict[str, Any]], field: str, *, same: Sequence[str], label: str
+) -> dict[str, Any]:
+    """The entries of ``part[field]`` over results run side by side.
+
+    Args:
+        parts: Results, each covering some entries.
+        field: The key of each part holding ``{name: entry}``.
+        same: Keys whose values every part must share (its settings).
+        label: What an entry is, for the error message.
+
+    Raises:
+        ValueError: When a part differs in ``same`` or an entry is in two parts.
+    """
+    union: dict[str, Any] = {}
+    for index, part in enumerate(parts):
+        if any(part[key] != parts[0][key] for key in same):
+            raise ValueError(f"part {index} was run with other settings than part 0")
+        for name, entry in part[field].items():
+            if name in union:
+                raise ValueError(f"{label} {name!r} is in more than one part")
+            union[name] = entry
+    return union
 
 
 def merge_results(parts: Sequence[dict[str, Any]], command: str | None = None) -> dict[str, Any]:
@@ -419,16 +450,8 @@ def merge_results(parts: Sequence[dict[str, Any]], command: str | None = None) -
     """
     if not parts:
         raise ValueError("nothing to merge: no result given")
-    settings = parts[0]["settings"]
-    datasets: dict[str, Any] = {}
-    for index, part in enumerate(parts):
-        if part["settings"] != settings:
-            raise ValueError(f"part {index} was run with other settings than part 0")
-        for name, entry in part["datasets"].items():
-            if name in datasets:
-                raise ValueError(f"dataset {name!r} is in more than one part")
-            datasets[name] = entry
-    merged: dict[str, Any] = {"settings": settings, "datasets": datasets}
+    datasets = union_of_parts(parts, "datasets", same=("settings",), label="dataset")
+    merged: dict[str, Any] = {"settings": parts[0]["settings"], "datasets": datasets}
     merged.update(_summary(datasets), **run_info(command))
     merged["parts"] = parts_provenance(parts)
     return merged
