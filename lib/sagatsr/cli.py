@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -531,6 +532,8 @@ def _cmd_benchmark_predict(args: argparse.Namespace) -> int:
         n_files=args.n_files,
         workers=args.workers,
         batch_size=args.batch_size,
+        baseline_cli=shlex.split(args.baseline_cli) if args.baseline_cli else None,
+        baseline_label=args.baseline_label,
         out_path=args.out,
         command=args.command_line,
     )
@@ -901,6 +904,16 @@ def build_parser() -> argparse.ArgumentParser:
     predict_speed.add_argument("--n-files", type=int, default=2000)
     predict_speed.add_argument("--workers", type=int, default=2)
     predict_speed.add_argument("--batch-size", type=int, default=256)
+    predict_speed.add_argument(
+        "--baseline-cli",
+        default="",
+        help="another prediction command (the files are appended), timed end to end "
+        "against sagatsr predict, e.g. an earlier release: "
+        "'env PYTHONPATH=../old/lib python -m sagatsr predict OLD_MODEL'",
+    )
+    predict_speed.add_argument(
+        "--baseline-label", default="", help="what the baseline is (e.g. its commit)"
+    )
     predict_speed.add_argument("--out", default="reports/metrics/predict.json", type=Path)
     predict_speed.set_defaults(handler=_cmd_benchmark_predict, runs_network=True)
     trials = benchmarks.add_parser(

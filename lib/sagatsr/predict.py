@@ -29,13 +29,12 @@ import numpy as np
 from sagatsr.data.records import reduced_formula
 from sagatsr.data.user import FORMATS
 from sagatsr.features import GLOBAL_FEATURES
-from sagatsr.graphs.batch_build import build_graphs
-from sagatsr.graphs.build import featurizer_key, to_data
+from sagatsr.graphs.build import GraphArrays, build_graph_arrays, featurizer_key, to_data
+from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.model import load_model, read_model_config
 from sagatsr.model.structures import predict_graphs_with_ic
 from sagatsr.sr.display import FORMULA_DIGITS, formula_text
-from sagatsr.sr.distill import EP
-from sagatsr.sr.formulas import best_formula, evaluate_formula
+from sagatsr.sr.formulas import EP, best_formula, evaluate_formula
 from sagatsr.sr.units import format_quantity, with_unit
 from sagatsr.train.ensemble import LoadedEnsemble, ensemble_members, is_ensemble
 from sagatsr.train.run import Run
@@ -142,22 +141,56 @@ def _parse_cif(path: str) -> tuple[Any, str]:
     return structure, ""
 
 
-def _parse_chunk(paths: list[str]) -> list[tuple[Any, str]]:
-    return [_parse_cif(path) for path in paths]
+@dataclass
+class FileGraph:
+    """One CIF file read and turned into a graph.
+
+    Attributes:
+        formula: Reduced formula (``""`` when the file could not be parsed).
+        graph: The graph arrays (``None`` when ``error`` is set).
+        error: Why the file cannot be predicted (``""`` on success).
+    """
+
+    formula: str = ""
+    graph: GraphArrays | None = None
+    error: str = ""
 
 
-def parse_files(paths: Sequence[str], *, workers: int = 1) -> list[tuple[Any, str]]:
-    """Parse CIF files, in worker processes when ``workers > 1``.
+def read_file(path: str, neighbors: NeighborConfig) -> FileGraph:
+    """Parse one CIF file and build its graph (the builder of ``sagatsr prepare``)."""
+    structure, error = _parse_cif(path)
+    if error:
+        return FileGraph(error=error)
+    formula = reduced_formula(structure)
+    try:
+        graph = build_graph_arrays(structure, neighbors)
+    except Exception as error:  # reported per file, never swallowed
+        return FileGraph(formula, error=f"cannot build its graph ({type(error).__name__}: {error})")
+    return FileGraph(formula, graph)
+
+
+def _read_chunk(paths: list[str], neighbors: NeighborConfig) -> list[FileGraph]:
+    return [read_file(path, neighbors) for path in paths]
+
+
+def read_files(
+    paths: Sequence[str], neighbors: NeighborConfig, *, workers: int = 1
+) -> list[FileGraph]:
+    """Parse CIF files and build their graphs, in worker processes when ``workers > 1``.
+
+    Each worker parses and featurizes whole chunks of files and sends back only
+    the graph arrays, so no structure object crosses a process boundary.
 
     Returns:
-        ``(structure, "")`` or ``(None, reason)`` per path, in order.
+        One :class:`FileGraph` per path, in order.
     """
     if workers <= 1 or len(paths) < 64:
-        return _parse_chunk(list(paths))
+        return _read_chunk(list(paths), neighbors)
     size = max(16, len(paths) // (4 * workers))
     chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return [entry for chunk in pool.map(_parse_chunk, chunks) for entry in chunk]
+        outputs = pool.map(_read_chunk, chunks, [neighbors] * len(chunks))
+        return [entry for chunk in outputs for entry in chunk]
 
 
 class Predictor:
@@ -214,24 +247,20 @@ class Predictor:
         inputs = expand_inputs(paths)
         results = [Prediction(path, self.target, self.unit, error=e) for path, e in inputs]
         todo = [index for index, result in enumerate(results) if not result.error]
-        parsed = parse_files([results[i].path for i in todo], workers=workers)
-        items = []
-        for index, (structure, error) in zip(todo, parsed, strict=True):
-            if error:
-                results[index].error = error
-            else:
-                results[index].formula = reduced_formula(structure)
-                items.append((str(index), structure))
-        built = build_graphs(items, self.neighbors, workers=workers, on_error="skip")
-        for item_id, reason in built.failures:
-            results[int(item_id)].error = f"cannot build its graph ({reason})"
-        ready = [int(item_id) for item_id in built.graphs]
-        graphs = [to_data(built.graphs[str(i)]) for i in ready]
+        read = read_files([results[i].path for i in todo], self.neighbors, workers=workers)
+        built: dict[int, GraphArrays] = {}
+        for index, entry in zip(todo, read, strict=True):
+            results[index].formula = entry.formula
+            results[index].error = entry.error
+            if entry.graph is not None:
+                built[index] = entry.graph
+        ready = list(built)
+        graphs = [to_data(built[i]) for i in ready]
         values, uncertainty, ics = self(graphs, batch_size)
         names = self.names
         formula_values = None
         if self.sr_formula is not None and ready:
-            features = np.stack([built.graphs[str(i)].global_features for i in ready])
+            features = np.stack([built[i].global_features for i in ready])
             columns = {name: features[:, names.index(name)] for name in names}
             formula_values = evaluate_formula(self.sr_formula, {**columns, EP: values})
         for row, index in enumerate(ready):
@@ -243,7 +272,7 @@ class Predictor:
                 result.sr_value = float(formula_values[row])
             if ics is None:
                 continue
-            features = built.graphs[str(index)].global_features
+            features = built[index].global_features
             for feature in np.argsort(-ics[row])[:top_k]:
                 spec = _SPECS.get(names[feature]) if names else None
                 result.top_features.append(

@@ -1,6 +1,13 @@
 import json
+import sys
 
-from sagatsr.bench.predict_speed import cif_files_from_zip, measure_predict_speed
+import pytest
+
+from sagatsr.bench.predict_speed import (
+    cif_files_from_zip,
+    measure_predict_speed,
+    time_command_line,
+)
 
 
 def test_batched_and_one_at_a_time_agree(model_dir, prepared, tmp_path) -> None:
@@ -8,12 +15,33 @@ def test_batched_and_one_at_a_time_agree(model_dir, prepared, tmp_path) -> None:
     archive = next(mirror.rglob("structures.zip"))
     files = cif_files_from_zip(archive, tmp_path / "cifs", 12)
     assert len(files) == 12
+    baseline = [sys.executable, "-m", "sagatsr", "predict", str(model_dir), "--workers", "1"]
     result = measure_predict_speed(
-        model_dir, files, workers=2, batch_size=4, out_path=tmp_path / "p.json", command="test"
+        model_dir,
+        files,
+        workers=2,
+        batch_size=4,
+        baseline_cli=baseline,
+        baseline_label="one worker",
+        out_path=tmp_path / "p.json",
+        command="test",
     )
     assert result["n_files"] == 12 and result["max_abs_difference"] < 1e-5
     assert result["before"]["seconds"] > 0 and result["after"]["seconds"] > 0
+    assert result["cli"]["n_predicted"] == 12 and result["baseline_cli"]["n_predicted"] == 12
+    assert result["baseline_cli"]["label"] == "one worker"
+    assert result["cli_speedup"] == result["baseline_cli"]["seconds"] / result["cli"]["seconds"]
     assert json.loads((tmp_path / "p.json").read_text())["speedup"] == result["speedup"]
     from sagatsr.bench.readme import predict_section
 
-    assert "12 CIF files" in predict_section({"predict": result})
+    text = predict_section({"predict": result})
+    assert "12 CIF files" in text and "for one worker" in text
+
+
+def test_a_command_that_misses_files_is_an_error(model_dir, prepared, tmp_path) -> None:
+    mirror = prepared.out_dir.parent / "mirror"
+    files = cif_files_from_zip(next(mirror.rglob("structures.zip")), tmp_path / "cifs", 3)
+    (tmp_path / "cifs" / "broken.cif").write_text("data_x\n_cell_length_a 1\n")
+    broken = [*files, str(tmp_path / "cifs" / "broken.cif")]
+    with pytest.raises(RuntimeError, match="predicted 3 of 4"):
+        time_command_line([sys.executable, "-m", "sagatsr", "predict", str(model_dir)], broken)

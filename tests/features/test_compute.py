@@ -124,3 +124,18 @@ def test_unsupported_and_disordered_structures_are_clear_errors() -> None:
     disordered = Structure(Lattice.cubic(3.5), [{"Fe": 0.5, "Ni": 0.5}], [[0, 0, 0]])
     with pytest.raises(ValueError, match="disordered"):
         featurize(disordered)
+
+
+@pytest.mark.parametrize(
+    "structure",
+    [
+        cubic_perovskite("Sr", "Ti", ["O"] * 3, a=3.905),
+        tilted_perovskite(),
+        cubic_perovskite("Cs", "Pb", ["I", "Br", "Cl"], a=6.1),
+    ],
+)
+def test_density_is_pymatgens_bit_for_bit(structure) -> None:
+    with_oxidation = structure.copy()
+    with_oxidation.add_oxidation_state_by_guess()
+    for crystal in (structure, with_oxidation):
+        assert globals_of(crystal)["density"] == float(crystal.density)

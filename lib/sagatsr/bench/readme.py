@@ -389,14 +389,28 @@ def predict_section(metrics: Metrics) -> str:
     if not result:
         return _missing("predict")
     before, after = result["before"], result["after"]
-    return (
-        f"{result['n_files']:,} CIF files: {before['seconds']:.1f} s one at a time "
-        f"({before['files_per_second']:.0f} files/s), {after['seconds']:.1f} s with "
+    text = (
+        f"{result['n_files']:,} CIF files, in one process: {before['seconds']:.1f} s one at a "
+        f"time ({before['files_per_second']:.0f} files/s), {after['seconds']:.1f} s with "
         f"{after['workers']} workers and batches of {after['batch_size']} "
         f"({after['files_per_second']:.0f} files/s): **{result['speedup']:.1f}x**; largest "
         f"difference between the two {result['max_abs_difference']:.1e}; model loaded once in "
-        f"{result['model_load_seconds']:.1f} s.\n" + _source(result, "predict")
+        f"{result['model_load_seconds']:.1f} s."
     )
+    cli, baseline = result.get("cli"), result.get("baseline_cli")
+    if cli:
+        text += (
+            f" The `sagatsr predict` command on the same files, imports included: "
+            f"{cli['seconds']:.1f} s"
+        )
+        if baseline:
+            label = baseline.get("label") or "the baseline command"
+            text += (
+                f", against {baseline['seconds']:.1f} s for {label}: "
+                f"**{result['cli_speedup']:.1f}x** end to end"
+            )
+        text += "."
+    return text + "\n" + _source(result, "predict")
 
 
 def worked_example_section(metrics: Metrics) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sagatsr.data.splits import PARTS
 from sagatsr.features.catalog import GLOBAL_FEATURES
 from sagatsr.interpret.attribution import attribution_ranking, integrated_gradients
 from sagatsr.interpret.groups import correlation_groups
@@ -37,14 +38,13 @@ from sagatsr.interpret.permutation import permutation_importance
 from sagatsr.model.network import SAGAT
 from sagatsr.prepare import PreparedDataset
 from sagatsr.sr.estimator import SymbolicRegressor
+from sagatsr.sr.formulas import EP
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs, load_split_parts
 from sagatsr.train.metrics import regression_metrics
 from sagatsr.train.oof import OOF_FILE, out_of_fold_predictions
 from sagatsr.train.run import Run
 
-EP = "Ep"
-PARTS = ("train", "val", "test")
 #: Feature rankings distillation can take its top features from.
 RANKINGS = ("ic", "permutation", "integrated_gradients")
 #: Training rows the permutation and gradient rankings are computed on (a seeded sample).

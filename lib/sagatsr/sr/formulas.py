@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy
 
 from sagatsr.io_utils import write_json
 from sagatsr.provenance import run_info
-from sagatsr.sr.distill import EP, DistillResult
 from sagatsr.train.run import Run
+
+if TYPE_CHECKING:
+    from sagatsr.sr.distill import DistillResult
+
+#: Input name of the network's prediction in distilled formulas.
+EP = "Ep"
 
 
 def formula_records(result: DistillResult) -> list[dict[str, Any]]:

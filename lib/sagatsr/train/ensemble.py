@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from sagatsr.data.splits import PARTS
 from sagatsr.io_utils import atomic_open, write_json
 from sagatsr.model import SAGAT
 from sagatsr.provenance import run_info
 from sagatsr.sr.units import format_quantity
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.metrics import regression_metrics
-from sagatsr.train.pipeline import PARTS, train_on_split
 from sagatsr.train.run import Run
 from sagatsr.train.uncertainty import SpreadCalibration, calibrate_spread, uncertainty_report
 
@@ -186,6 +186,9 @@ def train_ensemble(
     """
     if len(set(seeds)) < 2 or len(set(seeds)) != len(seeds):
         raise ValueError(f"an ensemble needs at least two distinct seeds, got {list(seeds)}")
+    # Lightning is loaded only to train, so that predicting with an ensemble starts quickly.
+    from sagatsr.train.pipeline import train_on_split
+
     train_config = train_config or TrainConfig()
     folders = []
     for seed in seeds:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from sagatsr.data.splits import PARTS
 from sagatsr.features import NODE_FEATURES
 from sagatsr.io_utils import atomic_open, write_json
 from sagatsr.model import ModelConfig
@@ -26,8 +27,6 @@ from sagatsr.train.data import LabelledGraphs, load_split_parts
 from sagatsr.train.metrics import regression_metrics
 from sagatsr.train.run import Run
 from sagatsr.train.runner import fit_model, predict_graphs, save_best_model
-
-PARTS = ("train", "val", "test")
 
 
 def model_config_for(prepared: PreparedDataset, **overrides: Any) -> ModelConfig:
