@@ -22,7 +22,16 @@ def run_notebook(name: str, out: Path, parameters: dict) -> nbformat.NotebookNod
         progress_bar=False,
         kernel_name="python3",
     )
-    return nbformat.read(out, as_version=4)
+    book = nbformat.read(out, as_version=4)
+    noise = [
+        output["text"][:200]
+        for cell in book.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    ]
+    assert not noise, f"{name} printed library log output to its page: {noise}"
+    return book
 
 
 def images(book: nbformat.NotebookNode) -> int:
