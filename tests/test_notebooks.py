@@ -1,6 +1,7 @@
 """Hygiene of the source notebooks: thin, parametrized, stored without outputs."""
 
 import ast
+import json
 from pathlib import Path
 
 import nbformat
@@ -30,6 +31,25 @@ def test_parameters_cell_holds_literals_only(path: Path) -> None:
     for statement in ast.parse(tagged[0].source).body:
         assert isinstance(statement, ast.Assign), f"{path.name}: only assignments allowed"
         ast.literal_eval(statement.value)  # raises on anything but a literal
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_reads_every_parameter(path: Path) -> None:
+    # papermill's parser drops a line whose comment holds "=" (e.g. ">="): that
+    # parameter then vanishes from `papermill --help-notebook` and the CLI's docs
+    from papermill.translators import PythonTranslator
+
+    book = nbformat.read(path, as_version=4)
+    (cell,) = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
+    assigned = [s.targets[0].id for s in ast.parse(cell.source).body]
+    assert [p.name for p in PythonTranslator.inspect(cell)] == assigned
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_has_an_id(path: Path) -> None:
+    # nbformat 4.5 cell ids; nbformat warns about (and will refuse) cells without one
+    book = json.loads(path.read_text())
+    assert all("id" in cell for cell in book["cells"]), f"{path.name}: cell without an id"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -191,6 +191,17 @@ def test_l1_on_a_mostly_zero_target_warns(prepared, tmp_path, caplog) -> None:
             parts["train"], parts["val"], config, quick(epochs=1, loss="mse"), tmp_path / "mse"
         )
     assert "consider loss='mse'" not in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="sagatsr.train.runner"):
+        fit_model(
+            parts["train"],
+            parts["val"],
+            config,
+            quick(epochs=1),
+            tmp_path / "fold",
+            check_recipe=False,
+        )
+    assert "consider loss='mse'" not in caplog.text
 
 
 def test_resume_with_other_settings_is_refused(prepared, tmp_path) -> None:

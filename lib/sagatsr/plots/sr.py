@@ -77,7 +77,8 @@ def plot_pareto(frame: pd.DataFrame) -> plt.Figure:
             marker="o",
             ax=ax,
         )
-        ax.set_yscale("log")
+        if (shown["val_rmse"] > 0).any():
+            ax.set_yscale("log")
         ax.set_title(run, fontsize=9)
         ax.legend(fontsize=7)
     figure.tight_layout()

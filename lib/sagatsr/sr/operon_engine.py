@@ -11,6 +11,7 @@ to float32 precision (relative ``~1e-6``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -153,9 +154,14 @@ class OperonEngine:
         self.front_ = front
         criterion = self.regressor_.model_selection_criterion
         self._default = min(range(len(front)), key=lambda k: front[k][criterion])
-        self.model_strings_ = [
-            self.regressor_.get_model_string(s["tree"], 20, names=self.placeholders_) for s in front
-        ]
+        with warnings.catch_warnings():
+            # a constant model is a legitimate member of the Pareto front (its
+            # simplest end); pyoperon warns when it formats one
+            warnings.filterwarnings("ignore", message="Model contains no variables")
+            self.model_strings_ = [
+                self.regressor_.get_model_string(s["tree"], 20, names=self.placeholders_)
+                for s in front
+            ]
         return self
 
     def table(self) -> pd.DataFrame:

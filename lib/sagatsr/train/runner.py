@@ -285,6 +285,7 @@ def fit_model(
     *,
     resume: bool = True,
     extra_callbacks: Sequence[Callback] = (),
+    check_recipe: bool = True,
 ) -> FitResult:
     """Train a model, keeping the best validation checkpoint.
 
@@ -296,6 +297,10 @@ def fit_model(
         out_dir: Run folder (see the module docstring).
         resume: Continue from ``checkpoints/last.ckpt`` when it exists.
         extra_callbacks: More Lightning callbacks (e.g. custom logging).
+        check_recipe: Warn when the recipe does not suit the targets (an L1 loss
+            on targets mostly at their minimum). Callers that repeat a run's
+            recipe on parts of its data (out-of-fold models) turn it off: the
+            run's own training warned once.
 
     Returns:
         The best model and run facts.
@@ -312,6 +317,7 @@ def fit_model(
             out_dir,
             resume=resume,
             extra_callbacks=extra_callbacks,
+            check_recipe=check_recipe,
         )
 
 
@@ -324,6 +330,7 @@ def _fit(
     *,
     resume: bool = True,
     extra_callbacks: Sequence[Callback] = (),
+    check_recipe: bool = True,
 ) -> FitResult:
     if not train.graphs or not val.graphs:
         raise ValueError(
@@ -341,7 +348,7 @@ def _fit(
     module = SAGATModule(model_config.to_dict(), train_config.to_dict())
     fit_scalers(module.model, train.graphs)
     targets = train.targets
-    if train_config.loss == "l1" and _mostly_at_minimum(targets):
+    if check_recipe and train_config.loss == "l1" and _mostly_at_minimum(targets):
         logger.warning(
             "more than half of the training targets equal their minimum (%.4g): an L1 loss "
             "will learn to predict that value everywhere; consider loss='mse'",
