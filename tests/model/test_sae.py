@@ -140,3 +140,10 @@ def test_entmax_gives_exact_zeros_and_matches_the_reference() -> None:
     torch.testing.assert_close(ic[0], torch.full((30,), 1 / 30, dtype=torch.double))
     for a, b in zip((h0, ic), sae.reference(r, valid), strict=True):
         torch.testing.assert_close(a, b)
+
+
+def test_feature_major_basis_is_the_transposed_basis() -> None:
+    torch.manual_seed(2)
+    sae = SelfAdaptableEncoding(6, 8, n_basis=5)
+    r = torch.randn(4, 6)
+    torch.testing.assert_close(sae.basis(r, feature_major=True), sae.basis(r).transpose(0, 1))

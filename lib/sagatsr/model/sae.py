@@ -51,6 +51,7 @@ import torch
 from torch import Tensor, nn
 
 from sagatsr.model.config import FeatureVectors, Normalizer, ScoreFunction, ScoreInit
+from sagatsr.model.radial import gaussian_expand
 
 #: Added to the mean square before the root in ``rms(h_i)`` (normalised vectors).
 _RMS_EPS = 1e-6
@@ -154,17 +155,22 @@ class SelfAdaptableEncoding(nn.Module):
         start = torch.randn(hidden) / math.sqrt(hidden)
         self.attention = nn.Parameter(start if score_init == "random" else torch.zeros(hidden))
 
-    def basis(self, r: Tensor) -> Tensor:
+    def basis(self, r: Tensor, *, feature_major: bool = False) -> Tensor:
         """Each feature's value expanded on the Gaussians, plus the value and a constant.
 
         Args:
             r: ``(N, F)`` scaled features (dimensionless).
+            feature_major: Lay the result out as ``(F, N, K + 2)`` (computed in
+                that layout, cheaper than transposing the ``(N, F, K + 2)`` one).
 
         Returns:
-            ``(N, F, K + 2)``: ``K`` Gaussians, the value itself, and 1 (for the bias).
+            ``(N, F, K + 2)``, or ``(F, N, K + 2)`` with ``feature_major``: ``K``
+            Gaussians (:func:`~sagatsr.model.radial.gaussian_expand`), the value
+            itself, and 1 (for the bias).
         """
-        expanded = r.unsqueeze(-1)
-        gauss = torch.exp(-(((expanded - self.centers) / self.width) ** 2))
+        values = r.t().contiguous() if feature_major else r
+        gauss = gaussian_expand(values, self.centers, self.width)
+        expanded = values.unsqueeze(-1)
         return torch.cat([gauss, expanded, torch.ones_like(expanded)], dim=-1)
 
     def stacked_weight(self) -> Tensor:
@@ -217,7 +223,7 @@ class SelfAdaptableEncoding(nn.Module):
         basis = self.basis(r)  # (N, F, B)
         weight = self.stacked_weight()  # (F, B, H)
         if self.score == "tanh":
-            feature_major = basis.transpose(0, 1).contiguous()  # (F, N, B)
+            feature_major = self.basis(r, feature_major=True)  # (F, N, B)
             scores = _TanhScore.apply(feature_major, weight, self.attention).t()
         else:  # W_a . h_i = b_i . (W_i W_a)
             scores = (basis * (weight @ self.attention)).sum(-1)
@@ -227,7 +233,7 @@ class SelfAdaptableEncoding(nn.Module):
 
     def _normalized(self, r: Tensor, valid: Tensor | None) -> tuple[Tensor, Tensor]:
         """:meth:`forward` for normalised vectors, from the ``(F, N, H)`` stack."""
-        basis = self.basis(r).transpose(0, 1)  # (F, N, B)
+        basis = self.basis(r, feature_major=True)  # (F, N, B)
         h = torch.bmm(basis, self.stacked_weight())  # (F, N, H)
         act = torch.tanh(h) if self.score == "tanh" else h
         ic = self._coefficients((act @ self.attention).t(), valid)  # (N, F)
