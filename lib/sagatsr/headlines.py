@@ -246,12 +246,20 @@ def _recipe_trials(result: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _processes(settings: dict[str, Any]) -> str:
+    """``", 2 processes x 1 thread"`` for a data-parallel step recipe, else ``""``."""
+    processes = settings.get("processes", 1)
+    return f", {processes} processes x 1 thread" if processes > 1 else ""
+
+
 def _throughput(result: dict[str, Any]) -> list[Row]:
     goal_size, goal = THROUGHPUT_GOAL
     rows: list[Row] = []
     for size, entry in result["sizes"].items():
         for device, measured in entry["devices"].items():
             for name, recipe in measured.get("recipes", {}).items():
+                if "skipped" in recipe:
+                    continue
                 settings = recipe["recipe"]
                 speedup = recipe.get("speedup_over_before")
                 rows.append(
@@ -263,7 +271,8 @@ def _throughput(result: dict[str, Any]) -> list[Row]:
                         if size == goal_size and name != "before"
                         else (),
                         f"{_num(speedup, '.2f')}{TIMES} the step before the speed work; batch "
-                        f"{settings['batch_size']}{', compiled' if settings['compile'] else ''}",
+                        f"{settings['batch_size']}{', compiled' if settings['compile'] else ''}"
+                        f"{_processes(settings)}",
                     )
                 )
     return rows

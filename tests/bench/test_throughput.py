@@ -41,6 +41,46 @@ def test_throughput_measures_every_recipe_against_before(tmp_path) -> None:
     assert json.loads(out.read_text())["commit"]
 
 
+def test_data_parallel_recipe_times_two_processes_on_the_cpu_only(tmp_path) -> None:
+    from sagatsr.graphs.neighbors import NeighborConfig
+    from sagatsr.prepare import prepare_dataset
+    from tests.test_prepare import castelli_like
+
+    mirror = castelli_like(tmp_path / "mirror", n_copies=2)
+    prepared = prepare_dataset(
+        "castelli_perovskites", raw_root=mirror, out_dir=tmp_path / "p", neighbors=NeighborConfig()
+    )
+    recipe = StepRecipe("batch8_2processes", 8, processes=2)
+    result = measure_throughput(
+        prepared.out_dir,
+        target="gap_gllbsc",
+        n_graphs=9,
+        repeats=1,
+        sizes={"small": SMALL},
+        recipes=(recipe,),
+        devices=("cpu", "cuda"),
+    )
+    measured = result["sizes"]["small"]["devices"]["cpu"]["recipes"]["batch8_2processes"]
+    assert measured["recipe"]["processes"] == 2
+    # Two equal shares of 4 graphs: the odd graph is left out of the count.
+    assert measured["graphs_per_second"] == pytest.approx(8 / measured["timing"]["median_s"])
+    cuda = result["sizes"]["small"]["devices"]["cuda"]
+    assert "skipped" in cuda or "skipped" in cuda["recipes"]["batch8_2processes"]
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        {"batch_size": 9, "processes": 2},
+        {"batch_size": 8, "processes": 0},
+        {"batch_size": 8, "processes": 2, "compile": True},
+    ],
+)
+def test_recipes_that_cannot_split_or_combine_are_refused(recipe) -> None:
+    with pytest.raises(ValueError, match="bad"):
+        StepRecipe("bad", **recipe)
+
+
 def test_unknown_size_is_named(tmp_path) -> None:
     with pytest.raises(KeyError, match="huge"):
         measure_throughput(tmp_path, target="t", sizes=("huge",))

@@ -89,21 +89,26 @@ def throughput_section(metrics: Metrics) -> str:
     if not result or "sizes" not in result:
         return _missing("throughput")
     lines = [
-        "| model | recipe | batch | compiled | graphs/s | vs before |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| model | recipe | batch | processes x threads | compiled | graphs/s | vs before |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
+    threads = result["torch_threads"]
     for size, entry in result["sizes"].items():
         recipes = entry["devices"].get("cpu", {}).get("recipes", {})
         for name, measured in recipes.items():
             recipe = measured["recipe"]
+            processes = recipe.get("processes", 1)
+            layout = f"{processes} x 1" if processes > 1 else f"1 x {threads}"
             lines.append(
                 f"| {size} ({entry['parameters']:,} parameters) | {name} | {recipe['batch_size']}"
-                f" | {'yes' if recipe['compile'] else 'no'} | {measured['graphs_per_second']:.0f}"
+                f" | {layout} | {'yes' if recipe['compile'] else 'no'}"
+                f" | {measured['graphs_per_second']:.0f}"
                 f" | {measured.get('speedup_over_before', float('nan')):.2f}x |"
             )
     lines.append(
-        f"\n{result['n_graphs_per_call']} graphs per timed pass, {result['torch_threads']} torch "
-        "threads, median of the timed passes. " + _source(result, "throughput")
+        f"\n{result['n_graphs_per_call']} graphs per timed pass, median of the timed passes; "
+        "a data-parallel recipe's batch is split evenly over its processes (DDP over gloo, "
+        "one torch thread each). " + _source(result, "throughput")
     )
     return "\n".join(lines)
 

@@ -307,6 +307,9 @@ def fit_model(
 
     Raises:
         ValueError: If ``train`` or ``val`` is empty.
+        SystemExit: With status 0, in the processes of rank > 0 that Lightning
+            starts for data-parallel training (``devices`` > 1): once training is
+            done, only rank 0 evaluates and writes the run folder.
     """
     with quiet_lightning():
         return _fit(
@@ -440,6 +443,10 @@ def _fit(
         logger.info("early stopping ended this run before; not training further")
     else:
         trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path)
+    if not trainer.is_global_zero:
+        # A data-parallel process that Lightning started to train (its subprocess
+        # launcher reruns the command): rank 0 evaluates, prints and writes the run.
+        raise SystemExit(0)
 
     best_path = best.best_model_path or str(checkpoints / "best.ckpt")
     best_module = SAGATModule.load_from_checkpoint(best_path, map_location="cpu")
