@@ -366,6 +366,8 @@ def test_two_process_ddp_training_from_the_command_line(prepared, tmp_path) -> N
     assert done.returncode == 0, done.stderr[-3000:]
     # each of the two DDP processes logs its thread share
     assert (done.stdout + done.stderr).count("per process (2 process(es)") == 2
+    # rank 0 alone evaluates and reports the run (rank 1 exits after training)
+    assert done.stdout.count("e_form: test MAE") == 1
     assert read_history(out / "e_form")["epoch"].tolist() == [0, 1]
     metrics = json.loads((out / "e_form" / "metrics.json").read_text())
     assert np.isfinite(metrics["metrics"]["test"]["mae"])

@@ -229,6 +229,8 @@ _LIGHTNING_NOISE = (
     r".*LeafSpec.*",
     r".*does not have many workers.*",
     r".*litlogger.*",
+    # A resumed run finds its own checkpoints folder (resuming is the point).
+    r".*Checkpoint directory .* exists and is not empty.*",
 )
 
 
