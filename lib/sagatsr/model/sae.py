@@ -83,7 +83,8 @@ class _TanhScore(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, basis: Tensor, weight: Tensor, w_a: Tensor) -> Tensor:
-        sig = torch.bmm(basis, weight).mul_(2.0).sigmoid_()  # sigmoid(2 h)
+        # sigmoid(2 h) with the 2 folded into the (F, B, H) weight, not the (F, N, H) product.
+        sig = torch.bmm(basis, weight * 2.0).sigmoid_()
         ctx.save_for_backward(basis, weight, w_a, sig)
         return torch.matmul(sig, w_a).mul_(2.0).sub_(w_a.sum())
 
@@ -92,14 +93,14 @@ class _TanhScore(torch.autograd.Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         basis, weight, w_a, sig = ctx.saved_tensors
         grad_basis = grad_weight = grad_w_a = None
+        if ctx.needs_input_grad[2]:
+            flat = grad.reshape(1, -1)
+            grad_w_a = (flat @ sig.reshape(flat.shape[1], -1)).reshape(-1).mul_(2.0) - grad.sum()
         # d tanh(h) / dh = 1 - tanh^2 = 4 s (1 - s), with s = sigmoid(2 h).
         slope = torch.addcmul(sig, sig, sig, value=-1.0)  # (F, N, H)
         if ctx.needs_input_grad[1]:
             weighted = (basis * grad.unsqueeze(-1)).transpose(1, 2)  # (F, B, N)
             grad_weight = torch.bmm(weighted, slope).mul_(4.0 * w_a)
-        if ctx.needs_input_grad[2]:
-            flat = grad.reshape(1, -1)
-            grad_w_a = (flat @ sig.reshape(flat.shape[1], -1)).reshape(-1).mul_(2.0) - grad.sum()
         if ctx.needs_input_grad[0]:
             grad_h = slope.mul_(grad.unsqueeze(-1)).mul_(4.0 * w_a)
             grad_basis = torch.bmm(grad_h, weight.transpose(1, 2))
