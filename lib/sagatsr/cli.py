@@ -223,6 +223,7 @@ def _cmd_benchmark_matbench(args: argparse.Namespace) -> int:
         seeds=tuple(args.seeds),
         out_path=args.out or Path("reports/metrics") / SUITE_FILES["matbench"],
         command=args.command_line,
+        parts_dir=args.parts,
     )
     print(result["summary"])
     return 0
@@ -734,6 +735,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     matbench.add_argument(
         "--out", default=None, type=Path, help="default reports/metrics/matbench_perovskites.json"
+    )
+    matbench.add_argument(
+        "--parts",
+        default=None,
+        type=Path,
+        help="folder of per-fold results: folds found there with the same recipe are read, "
+        "not trained; every fold trained is written there (run the folds in separate sessions)",
     )
     _add_training_options(matbench)
     matbench.set_defaults(handler=_cmd_benchmark_matbench, runs_network=True)

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from sagatsr.bench.matbench import PUBLISHED_MAE, run_matbench
 from sagatsr.train.config import TrainConfig
 from tests.support.training import SMALL
@@ -72,3 +74,48 @@ def test_matbench_with_an_ensemble_per_fold(prepared, tmp_path) -> None:
     assert list(observed) == summary["reliability"]["observed"]
     single = {**result, "by_ensemble_size": None, "uncertainty_test_mean_over_folds": None}
     assert plot_accuracy_vs_cpu_time(single) is None and plot_reliability(single) is None
+
+
+def test_folds_run_in_separate_calls_merge_through_parts(prepared, tmp_path) -> None:
+    recipe = TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0)
+    parts = tmp_path / "parts"
+    first = run_matbench(
+        prepared.out_dir,
+        tmp_path / "runs_a",
+        folds=(0,),
+        model_settings=SMALL,
+        train_config=recipe,
+        command="first",
+        parts_dir=parts,
+    )
+    part = json.loads((parts / "fold0.json").read_text())
+    assert part["fold_result"]["test_mae"] == first["folds"][0]["test_mae"]
+    assert part["fold_result"]["commit"] and part["fold_result"]["hardware"]["cpu_cores"] > 0
+    # Another session, another run folder: fold 0 is read, only fold 1 is trained.
+    merged = run_matbench(
+        prepared.out_dir,
+        tmp_path / "runs_b",
+        folds=(0, 1),
+        model_settings=SMALL,
+        train_config=TrainConfig(epochs=1, batch_size=8, progress_bar=True, patience=0),
+        command="second",
+        parts_dir=parts,
+    )
+    assert not (tmp_path / "runs_b" / "fold0").exists()
+    assert (tmp_path / "runs_b" / "fold1" / "metrics.json").is_file()
+    assert merged["folds"][0] == part["fold_result"]
+    assert [f["fold"] for f in merged["folds"]] == [0, 1]
+    assert merged["mean_mae"] == pytest.approx(
+        (merged["folds"][0]["test_mae"] + merged["folds"][1]["test_mae"]) / 2
+    )
+    assert (parts / "fold1.json").is_file()
+
+
+def test_a_part_made_with_another_recipe_is_refused(prepared, tmp_path) -> None:
+    parts = tmp_path / "parts"
+    settings = {"model_settings": SMALL, "folds": (0,), "parts_dir": parts}
+    recipe = TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0)
+    run_matbench(prepared.out_dir, tmp_path / "a", train_config=recipe, **settings)
+    other = TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0, lr=3e-3)
+    with pytest.raises(ValueError, match=r"fold0\.json.*another recipe.*train_config\.lr"):
+        run_matbench(prepared.out_dir, tmp_path / "b", train_config=other, **settings)

@@ -4,10 +4,18 @@ For each of the 5 official folds: train only on the fold's training part (a
 seeded slice of it is the validation set for early stopping and checkpoint
 selection), report the MAE on the fold's test part; then the mean and standard
 deviation over the folds. Nothing is tuned on a test part.
+
+A benchmark of ensembles takes many CPU hours. With a *parts* folder, each
+finished fold is also written there as ``fold<k>.json`` (its result, the recipe
+and the commit, hardware and date it ran with); a later call with the same
+recipe reads that fold instead of training it again, so the five folds can be
+run in separate sessions, on separate machines, and merged into one result. A
+part made with another recipe is refused, never mixed in.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -49,6 +57,7 @@ def run_matbench(
     seeds: Sequence[int] = (),
     out_path: str | os.PathLike[str] | None = None,
     command: str | None = None,
+    parts_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate one model, or one ensemble, per Matbench fold.
 
@@ -69,16 +78,32 @@ def run_matbench(
         out_path: Write the result JSON here (also after every fold, so an
             interrupted benchmark leaves the folds it finished).
         command: Command recorded in the result.
+        parts_dir: Folder of per-fold parts (see the module docstring): a fold
+            whose part holds the same recipe is read from it, every fold trained
+            here is written to it.
 
     Returns:
         Per-fold MAE, mean, std, epochs, training wall and CPU time per fold
-        (every member's), with ensembles the interval coverage, and provenance.
+        (every member's), with ensembles the interval coverage, and provenance;
+        a fold read from a part carries the commit, hardware and date it ran with.
+
+    Raises:
+        ValueError: If a part of a requested fold was made with another recipe
+            (names the file and the settings that differ).
     """
     train_config = train_config or TrainConfig()
     provenance = run_info(command)  # the code that runs: taken before the first fold
+    recipe = fold_recipe(subset, target, model_settings, train_config, seeds)
     per_fold: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     for fold in folds:
+        part = _read_part(parts_dir, fold, recipe)
+        if part is not None:
+            per_fold.append(part["fold_result"])
+            result = summarize(per_fold, target, part, train_config, provenance, seeds)
+            if out_path:
+                write_json(out_path, result)
+            continue
         started = time.perf_counter()
         split = f"matbench_fold{fold}"
         folder = Path(out_root) / f"fold{fold}"
@@ -111,10 +136,113 @@ def run_matbench(
         per_fold[-1] = {"fold": fold, **per_fold[-1]}
         per_fold[-1]["wall_seconds"] = round(time.perf_counter() - started, 1)
         last_metrics = Run(folder if not seeds else member_folder(folder, seeds[0])).metrics()
+        if parts_dir is not None:
+            per_fold[-1] = _write_part(parts_dir, fold, recipe, per_fold[-1], last_metrics, command)
         result = summarize(per_fold, target, last_metrics, train_config, provenance, seeds)
         if out_path:
             write_json(out_path, result)
     return result
+
+
+#: Training settings that do not enter a fold part's recipe: they change neither
+#: what is learned nor how the data are split over processes.
+_PART_IGNORED = frozenset({"progress_bar", "num_workers", "threads"})
+
+
+def fold_recipe(
+    subset: str,
+    target: str,
+    model_settings: dict[str, Any] | None,
+    train_config: TrainConfig,
+    seeds: Sequence[int],
+) -> dict[str, Any]:
+    """What must agree for two folds to belong to one benchmark result (JSON-ready).
+
+    Args:
+        subset: Subset of the prepared dataset.
+        target: Target column.
+        model_settings: Model overrides.
+        train_config: Optimisation settings (all but progress bars, loader workers
+            and threads count).
+        seeds: Ensemble seeds (empty: one model, ``train_config.seed``).
+
+    Returns:
+        The recipe as plain JSON types.
+    """
+    train = {k: v for k, v in train_config.to_dict().items() if k not in _PART_IGNORED}
+    recipe = {
+        "subset": subset,
+        "target": target,
+        "model_settings": dict(model_settings or {}),
+        "train_config": train,
+        "seeds": list(seeds),
+    }
+    return json.loads(json.dumps(recipe))
+
+
+def part_path(parts_dir: str | os.PathLike[str], fold: int) -> Path:
+    """``parts_dir/fold<k>.json``, the part of one fold."""
+    return Path(parts_dir) / f"fold{fold}.json"
+
+
+def _read_part(
+    parts_dir: str | os.PathLike[str] | None, fold: int, recipe: dict[str, Any]
+) -> dict[str, Any] | None:
+    if parts_dir is None or not part_path(parts_dir, fold).is_file():
+        return None
+    path = part_path(parts_dir, fold)
+    part = json.loads(path.read_text(encoding="utf-8"))
+    saved = part.get("recipe", {})
+    if saved != recipe:
+        now, before = _flatten(recipe), _flatten(saved)
+        changed = sorted(
+            key for key in now.keys() | before.keys() if now.get(key) != before.get(key)
+        )
+        raise ValueError(
+            f"{path}: fold {fold} was run with another recipe ({', '.join(changed)}); "
+            "rerun with that recipe, or use another parts folder"
+        )
+    return part
+
+
+def _flatten(recipe: dict[str, Any]) -> dict[str, Any]:
+    """``{"train_config": {"lr": 1}}`` -> ``{"train_config.lr": 1}`` (one level)."""
+    flat: dict[str, Any] = {}
+    for group, value in recipe.items():
+        if isinstance(value, dict):
+            flat.update({f"{group}.{key}": item for key, item in value.items()})
+        else:
+            flat[group] = value
+    return flat
+
+
+def _write_part(
+    parts_dir: str | os.PathLike[str],
+    fold: int,
+    recipe: dict[str, Any],
+    fold_result: dict[str, Any],
+    metrics: dict[str, Any],
+    command: str | None,
+) -> dict[str, Any]:
+    """Write a fold's part; return its result stamped with the commit, hardware and date."""
+    info = run_info(command)
+    stamped = {
+        **fold_result,
+        "commit": info["commit"],
+        "hardware": info["hardware"],
+        "date": info["date"],
+    }
+    write_json(
+        part_path(parts_dir, fold),
+        {
+            "recipe": recipe,
+            "fold_result": stamped,
+            "unit": metrics["unit"],
+            "model_config": metrics["model_config"],
+            **info,
+        },
+    )
+    return stamped
 
 
 def _single_fold(metrics: dict[str, Any]) -> dict[str, Any]:
