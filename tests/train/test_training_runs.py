@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -345,33 +346,43 @@ def test_a_version_1_0_checkpoint_is_not_resumed(prepared, tmp_path) -> None:
 def test_two_process_ddp_training_from_the_command_line(prepared, tmp_path) -> None:
     # Lightning's DDP on two CPU processes (gloo): the path that several GPUs take,
     # through the unchanged command line.
-    out = tmp_path / "ddp"
-    command = [
-        sys.executable,
-        "-m",
-        "sagatsr",
-        "train",
-        str(prepared.out_dir),
-        "--split",
-        "matbench_fold0",
-        "--target",
-        "e_form",
-        "--out",
-        str(out),
-        *("--hidden", "16", "--heads", "2", "--layers", "2", "--edge-dim", "8"),
-        *("--epochs", "2", "--batch-size", "8", "--accelerator", "cpu", "--devices", "2"),
-        "--quiet",
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    def train(out: Path) -> subprocess.CompletedProcess:
+        command = [
+            sys.executable,
+            "-m",
+            "sagatsr",
+            "train",
+            str(prepared.out_dir),
+            "--split",
+            "matbench_fold0",
+            "--target",
+            "e_form",
+            "--out",
+            str(out),
+            *("--hidden", "16", "--heads", "2", "--layers", "2", "--edge-dim", "8"),
+            *("--epochs", "2", "--batch-size", "8", "--accelerator", "cpu", "--devices", "2"),
+            "--quiet",
+        ]
+        return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+
+    done = train(tmp_path / "ddp")
     assert done.returncode == 0, done.stderr[-3000:]
     # each of the two DDP processes logs its thread share
     assert (done.stdout + done.stderr).count("per process (2 process(es)") == 2
     # rank 0 alone evaluates and reports the run (rank 1 exits after training)
     assert done.stdout.count("e_form: test MAE") == 1
-    assert read_history(out / "e_form")["epoch"].tolist() == [0, 1]
-    metrics = json.loads((out / "e_form" / "metrics.json").read_text())
+    run = tmp_path / "ddp" / "e_form"
+    history = read_history(run)
+    assert history["epoch"].tolist() == [0, 1]
+    metrics = json.loads((run / "metrics.json").read_text())
     assert np.isfinite(metrics["metrics"]["test"]["mae"])
-    load_model(out / "e_form" / "model", expected_catalog_version=prepared.graphs().featurizer)
+    load_model(run / "model", expected_catalog_version=prepared.graphs().featurizer)
+    # A fixed seed gives the same numbers with two processes as well.
+    again = train(tmp_path / "again")
+    assert again.returncode == 0, again.stderr[-3000:]
+    repeated = read_history(tmp_path / "again" / "e_form")
+    columns = ["train_loss", "val_mae"]
+    assert repeated[columns].to_numpy().tolist() == history[columns].to_numpy().tolist()
 
 
 def test_the_entropy_penalty_concentrates_the_coefficients(prepared, tmp_path) -> None:
