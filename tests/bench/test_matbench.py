@@ -1,10 +1,14 @@
 import json
+from dataclasses import replace
 
 import pytest
 
 from sagatsr.bench.matbench import PUBLISHED_MAE, run_matbench
 from sagatsr.train.config import TrainConfig
 from tests.support.training import SMALL
+
+#: The recipe of these tests: one epoch of small batches.
+ONE_EPOCH = TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0)
 
 
 def test_matbench_protocol_on_two_folds(prepared, tmp_path) -> None:
@@ -14,7 +18,7 @@ def test_matbench_protocol_on_two_folds(prepared, tmp_path) -> None:
         tmp_path / "runs",
         folds=(0, 1),
         model_settings=SMALL,
-        train_config=TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0),
+        train_config=ONE_EPOCH,
         out_path=out,
         command="test",
     )
@@ -40,7 +44,7 @@ def test_matbench_with_an_ensemble_per_fold(prepared, tmp_path) -> None:
         tmp_path / "runs",
         folds=(0,),
         model_settings=SMALL,
-        train_config=TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0),
+        train_config=ONE_EPOCH,
         seeds=(0, 1),
         command="test",
     )
@@ -77,14 +81,13 @@ def test_matbench_with_an_ensemble_per_fold(prepared, tmp_path) -> None:
 
 
 def test_folds_run_in_separate_calls_merge_through_parts(prepared, tmp_path) -> None:
-    recipe = TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0)
     parts = tmp_path / "parts"
     first = run_matbench(
         prepared.out_dir,
         tmp_path / "runs_a",
         folds=(0,),
         model_settings=SMALL,
-        train_config=recipe,
+        train_config=ONE_EPOCH,
         command="first",
         parts_dir=parts,
     )
@@ -114,8 +117,7 @@ def test_folds_run_in_separate_calls_merge_through_parts(prepared, tmp_path) -> 
 def test_a_part_made_with_another_recipe_is_refused(prepared, tmp_path) -> None:
     parts = tmp_path / "parts"
     settings = {"model_settings": SMALL, "folds": (0,), "parts_dir": parts}
-    recipe = TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0)
-    run_matbench(prepared.out_dir, tmp_path / "a", train_config=recipe, **settings)
-    other = TrainConfig(epochs=1, batch_size=8, progress_bar=False, patience=0, lr=3e-3)
+    run_matbench(prepared.out_dir, tmp_path / "a", train_config=ONE_EPOCH, **settings)
+    other = replace(ONE_EPOCH, lr=3e-3)
     with pytest.raises(ValueError, match=r"fold0\.json.*another recipe.*train_config\.lr"):
         run_matbench(prepared.out_dir, tmp_path / "b", train_config=other, **settings)

@@ -6,17 +6,22 @@ from sagatsr.bench.throughput import BEFORE, StepRecipe, measure_throughput
 from tests.support.training import SMALL
 
 
-def test_throughput_measures_every_recipe_against_before(tmp_path) -> None:
-    from dataclasses import replace
-
+def _tiny_castelli(folder):
+    """A prepared Castelli-like dataset of a few graphs under ``folder``."""
     from sagatsr.graphs.neighbors import NeighborConfig
     from sagatsr.prepare import prepare_dataset
     from tests.test_prepare import castelli_like
 
-    mirror = castelli_like(tmp_path / "mirror", n_copies=2)
-    prepared = prepare_dataset(
-        "castelli_perovskites", raw_root=mirror, out_dir=tmp_path / "p", neighbors=NeighborConfig()
+    mirror = castelli_like(folder / "mirror", n_copies=2)
+    return prepare_dataset(
+        "castelli_perovskites", raw_root=mirror, out_dir=folder / "p", neighbors=NeighborConfig()
     )
+
+
+def test_throughput_measures_every_recipe_against_before(tmp_path) -> None:
+    from dataclasses import replace
+
+    prepared = _tiny_castelli(tmp_path)
     out = tmp_path / "throughput.json"
     recipes = (replace(BEFORE, batch_size=4), StepRecipe("batch8", 8))
     result = measure_throughput(
@@ -42,14 +47,7 @@ def test_throughput_measures_every_recipe_against_before(tmp_path) -> None:
 
 
 def test_data_parallel_recipe_times_two_processes_on_the_cpu_only(tmp_path) -> None:
-    from sagatsr.graphs.neighbors import NeighborConfig
-    from sagatsr.prepare import prepare_dataset
-    from tests.test_prepare import castelli_like
-
-    mirror = castelli_like(tmp_path / "mirror", n_copies=2)
-    prepared = prepare_dataset(
-        "castelli_perovskites", raw_root=mirror, out_dir=tmp_path / "p", neighbors=NeighborConfig()
-    )
+    prepared = _tiny_castelli(tmp_path)
     recipe = StepRecipe("batch8_2processes", 8, processes=2)
     result = measure_throughput(
         prepared.out_dir,

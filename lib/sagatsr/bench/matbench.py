@@ -98,50 +98,74 @@ def run_matbench(
     result: dict[str, Any] = {}
     for fold in folds:
         part = _read_part(parts_dir, fold, recipe)
-        if part is not None:
-            per_fold.append(part["fold_result"])
-            result = summarize(per_fold, target, part, train_config, provenance, seeds)
-            if out_path:
-                write_json(out_path, result)
-            continue
-        started = time.perf_counter()
-        split = f"matbench_fold{fold}"
-        folder = Path(out_root) / f"fold{fold}"
-        if seeds:
-            per_fold.append(
-                _ensemble_fold(
-                    prepared_dir,
-                    subset,
-                    split,
-                    target,
-                    folder,
-                    seeds,
-                    model_settings,
-                    train_config,
-                    command,
-                )
-            )
-        else:
-            metrics = train_on_split(
+        if part is None:
+            fold_result, metrics = _train_fold(
                 prepared_dir,
-                subset=subset,
-                split=split,
-                target=target,
-                out_dir=folder,
-                model_settings=model_settings,
-                train_config=train_config,
-                command=command,
+                out_root,
+                fold,
+                subset,
+                target,
+                seeds,
+                model_settings,
+                train_config,
+                command,
             )
-            per_fold.append(_single_fold(metrics))
-        per_fold[-1] = {"fold": fold, **per_fold[-1]}
-        per_fold[-1]["wall_seconds"] = round(time.perf_counter() - started, 1)
-        last_metrics = Run(folder if not seeds else member_folder(folder, seeds[0])).metrics()
-        if parts_dir is not None:
-            per_fold[-1] = _write_part(parts_dir, fold, recipe, per_fold[-1], last_metrics, command)
-        result = summarize(per_fold, target, last_metrics, train_config, provenance, seeds)
+            part = (
+                _write_part(parts_dir, fold, recipe, fold_result, metrics, command)
+                if parts_dir is not None
+                else {**metrics, "fold_result": fold_result}
+            )
+        per_fold.append(part["fold_result"])
+        # A part, like a run's metrics, holds the unit and model configuration.
+        result = summarize(per_fold, target, part, train_config, provenance, seeds)
         if out_path:
             write_json(out_path, result)
     return result
+
+
+def _train_fold(
+    prepared_dir: str | os.PathLike[str],
+    out_root: str | os.PathLike[str],
+    fold: int,
+    subset: str,
+    target: str,
+    seeds: Sequence[int],
+    model_settings: dict[str, Any] | None,
+    train_config: TrainConfig,
+    command: str | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train one fold (a model or an ensemble); its result and its (first) run's metrics."""
+    started = time.perf_counter()
+    split = f"matbench_fold{fold}"
+    folder = Path(out_root) / f"fold{fold}"
+    if seeds:
+        fold_result = _ensemble_fold(
+            prepared_dir,
+            subset,
+            split,
+            target,
+            folder,
+            seeds,
+            model_settings,
+            train_config,
+            command,
+        )
+    else:
+        metrics = train_on_split(
+            prepared_dir,
+            subset=subset,
+            split=split,
+            target=target,
+            out_dir=folder,
+            model_settings=model_settings,
+            train_config=train_config,
+            command=command,
+        )
+        fold_result = _single_fold(metrics)
+    fold_result = {"fold": fold, **fold_result}
+    fold_result["wall_seconds"] = round(time.perf_counter() - started, 1)
+    metrics = Run(folder if not seeds else member_folder(folder, seeds[0])).metrics()
+    return fold_result, metrics
 
 
 #: Training settings that do not enter a fold part's recipe: they change neither
@@ -188,9 +212,8 @@ def part_path(parts_dir: str | os.PathLike[str], fold: int) -> Path:
 def _read_part(
     parts_dir: str | os.PathLike[str] | None, fold: int, recipe: dict[str, Any]
 ) -> dict[str, Any] | None:
-    if parts_dir is None or not part_path(parts_dir, fold).is_file():
+    if parts_dir is None or not (path := part_path(parts_dir, fold)).is_file():
         return None
-    path = part_path(parts_dir, fold)
     part = json.loads(path.read_text(encoding="utf-8"))
     saved = part.get("recipe", {})
     if saved != recipe:
@@ -224,7 +247,7 @@ def _write_part(
     metrics: dict[str, Any],
     command: str | None,
 ) -> dict[str, Any]:
-    """Write a fold's part; return its result stamped with the commit, hardware and date."""
+    """Write a fold's part and return it (its result stamped with commit, hardware and date)."""
     info = run_info(command)
     stamped = {
         **fold_result,
@@ -232,17 +255,15 @@ def _write_part(
         "hardware": info["hardware"],
         "date": info["date"],
     }
-    write_json(
-        part_path(parts_dir, fold),
-        {
-            "recipe": recipe,
-            "fold_result": stamped,
-            "unit": metrics["unit"],
-            "model_config": metrics["model_config"],
-            **info,
-        },
-    )
-    return stamped
+    part = {
+        "recipe": recipe,
+        "fold_result": stamped,
+        "unit": metrics["unit"],
+        "model_config": metrics["model_config"],
+        **info,
+    }
+    write_json(part_path(parts_dir, fold), part)
+    return part
 
 
 def _single_fold(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -101,6 +101,23 @@ def _loader(graphs: list, recipe: StepRecipe) -> Iterable:
     return packed_loader(graphs, recipe.batch_size)
 
 
+def _model_and_optimizer(
+    graphs: list, config: Any, recipe: StepRecipe, device: torch.device
+) -> tuple[SAGAT, torch.optim.Optimizer]:
+    """The seeded model (scalers fitted on ``graphs``) in training mode, and its AdamW."""
+    torch.manual_seed(0)
+    model = SAGAT(config)
+    fit_scalers(model, graphs)
+    model.to(device).train()
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=1e-4,
+        fused=recipe.fused_optimizer,
+        foreach=False if not recipe.fused_optimizer else None,
+    )
+    return model, optimizer
+
+
 def _measure_recipe(
     graphs: list,
     config: Any,
@@ -108,21 +125,12 @@ def _measure_recipe(
     device: torch.device,
     repeats: int,
 ) -> dict[str, Any]:
-    torch.manual_seed(0)
-    model = SAGAT(config)
-    fit_scalers(model, graphs)
-    model.to(device).train()
+    model, optimizer = _model_and_optimizer(graphs, config, recipe, device)
     if recipe.literal_encoding:
         for module in model.modules():
             if isinstance(module, SelfAdaptableEncoding):
                 module.forward = module.reference  # type: ignore[method-assign]
     network = torch.compile(model.core, dynamic=True) if recipe.compile else model.core
-    optimizer = torch.optim.AdamW(
-        model.parameters(),
-        lr=1e-4,
-        fused=recipe.fused_optimizer,
-        foreach=False if not recipe.fused_optimizer else None,
-    )
     loader = _loader(graphs, recipe)
 
     def one_pass() -> None:
@@ -170,12 +178,8 @@ def _data_parallel_worker(
     retain_freed_memory()
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
-        torch.manual_seed(0)
-        model = SAGAT(config)
-        fit_scalers(model, graphs)
-        model.train()
+        model, optimizer = _model_and_optimizer(graphs, config, recipe, torch.device("cpu"))
         network = DistributedDataParallel(model)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=recipe.fused_optimizer)
         share = len(graphs) // world
         loader = packed_loader(
             graphs[rank * share : (rank + 1) * share], recipe.batch_size // world
