@@ -147,3 +147,22 @@ def test_feature_major_basis_is_the_transposed_basis() -> None:
     sae = SelfAdaptableEncoding(6, 8, n_basis=5)
     r = torch.randn(4, 6)
     torch.testing.assert_close(sae.basis(r, feature_major=True), sae.basis(r).transpose(0, 1))
+
+
+def test_scoring_each_distinct_value_once_gives_the_literal_encoding_and_gradients() -> None:
+    """Inputs without a gradient take the distinct-value path (features with repeats)."""
+    torch.manual_seed(4)
+    sae = SelfAdaptableEncoding(6, 10, n_basis=5).double()
+    levels = torch.tensor([1, 2, 3, 9, 40, 40])
+    r = (torch.rand(40, 6, dtype=torch.double) * levels).floor() / 4 - 2  # repeats per column
+    r[:, 5] = 3 * torch.randn(40, dtype=torch.double)  # all distinct
+    valid = torch.rand(40, 6) > 0.1
+    weights = torch.randn(40, 10, dtype=torch.double), torch.randn(40, 6, dtype=torch.double)
+
+    def outputs_and_grads(encode) -> tuple[torch.Tensor, ...]:
+        h0, ic = encode(r, valid)
+        loss = (h0 * weights[0]).sum() + (ic * weights[1]).sum()
+        return (h0, ic, *torch.autograd.grad(loss, list(sae.parameters())))
+
+    for a, b in zip(outputs_and_grads(sae), outputs_and_grads(sae.reference), strict=True):
+        torch.testing.assert_close(a, b)
