@@ -68,3 +68,10 @@ def test_signed_zeros_share_a_slot_and_nans_do_not_break_the_layout() -> None:
     read = distinct.values[distinct.slot].t()
     assert torch.equal(torch.isnan(read), torch.isnan(r))
     assert read[1, 1] == 1.0
+
+
+def test_dtypes_numpy_cannot_sort_take_torch_sort() -> None:
+    r = _columns_with_repeats(30, (2, 5, 30)).to(torch.bfloat16)
+    distinct = distinct_feature_values(r)
+    assert torch.equal(distinct.values[distinct.slot], r.t())
+    assert distinct.slot[0].unique().numel() == r[:, 0].unique().numel()

@@ -82,7 +82,8 @@ def distinct_feature_values(r: Tensor, min_width: int = MIN_WIDTH) -> DistinctVa
         start = 0
         for width in sorted(set(widths.tolist())):
             features = (widths == width).nonzero().squeeze(1)
-            feature_start[features] = start + width * torch.arange(features.numel())
+            rows = torch.arange(features.numel(), device=r.device)
+            feature_start[features] = start + width * rows
             buckets.append(FeatureBucket(features, start, width))
             start += width * features.numel()
         sorted_slot = rank.add_(feature_start.unsqueeze(1))
@@ -98,10 +99,10 @@ def _sort_columns(r: Tensor) -> tuple[Tensor, Tensor]:
 
     On CPU through NumPy, whose vectorised row-wise ``argsort`` is about five times
     faster than ATen's ``sort`` on rows of a few hundred values (measured on an
-    Intel Xeon); elsewhere with ``torch.sort``.
+    Intel Xeon); on other devices, and for dtypes NumPy lacks, with ``torch.sort``.
     """
     columns = r.t().contiguous()
-    if columns.device.type != "cpu":
+    if columns.device.type != "cpu" or columns.dtype not in (torch.float32, torch.float64):
         return columns.sort(dim=1)
     order = torch.from_numpy(np.argsort(columns.numpy(), axis=1))
     return columns.gather(1, order), order
