@@ -17,7 +17,6 @@ from __future__ import annotations
 import glob
 import multiprocessing
 import os
-import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from sagatsr.data.cif import read_cif
 from sagatsr.data.records import reduced_formula
 from sagatsr.data.user import FORMATS
 from sagatsr.features import GLOBAL_FEATURES
@@ -120,8 +120,6 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, s
 
 def _parse_cif(path: str) -> tuple[Any, str]:
     """``(structure, "")`` or ``(None, reason)`` for one CIF file."""
-    from pymatgen.core import Structure
-
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError as error:
@@ -129,9 +127,7 @@ def _parse_cif(path: str) -> tuple[Any, str]:
     if not text.strip():
         return None, "empty file"
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            structure = Structure.from_str(text, fmt="cif")
+        structure = read_cif(text)
     except Exception as error:  # pymatgen raises anything from ValueError to ZeroDivisionError
         return None, f"truncated or unparsable CIF ({type(error).__name__}: {error})"
     if len(structure) == 0:

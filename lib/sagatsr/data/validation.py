@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -45,6 +44,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from sagatsr.data.cif import read_cif
 from sagatsr.data.records import CrystalRecord, RawEntry, TargetSpec
 from sagatsr.io_utils import atomic_open, write_json
 
@@ -207,18 +207,10 @@ def parse_target(value: Any) -> tuple[float, str]:
     return number, ""
 
 
-def _parse_cif(text: str) -> Any:
-    from pymatgen.core import Structure
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pymatgen's CIF warnings are informational here
-        return Structure.from_str(text, fmt="cif")
-
-
 def _parse_one(item: tuple[int, str]) -> tuple[int, Any, str]:
     index, text = item
     try:
-        return index, _parse_cif(text), ""
+        return index, read_cif(text), ""
     except Exception as error:  # reported per entry with its origin
         message = str(error).strip().splitlines()[0] if str(error).strip() else ""
         return index, None, f"{type(error).__name__}: {message}"[:300]
