@@ -118,7 +118,7 @@ def test_printout_leaves_out_the_unit_of_pure_numbers_and_rounds_the_formula() -
 
 
 def test_a_table_of_structures_is_pointed_to_prepare(tmp_path) -> None:
-    from sagatsr.predict import expand_inputs
+    from sagatsr.cif_files import expand_inputs
 
     table = tmp_path / "structures.csv"
     table.write_text("id,cif\n")

@@ -366,10 +366,14 @@ def _cmd_benchmark_ic_stability(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     import json
 
-    from sagatsr.predict import format_predictions, predict_files, predictions_as_json
+    from sagatsr.cif_files import PendingFiles
 
-    results = predict_files(
-        args.model, args.cifs, top_k=args.top, workers=args.workers, batch_size=args.batch_size
+    # The workers read the files while this process imports torch and loads the model.
+    pending = PendingFiles.for_model(args.model, args.cifs, workers=args.workers)
+    from sagatsr.predict import Predictor, format_predictions, predictions_as_json
+
+    results = Predictor(args.model).predict_pending(
+        pending, top_k=args.top, batch_size=args.batch_size
     )
     if args.json:
         print(json.dumps(predictions_as_json(results), indent=2))

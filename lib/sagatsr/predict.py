@@ -6,41 +6,37 @@ its members' mean, with the calibrated half-width of the 68 % interval as the
 uncertainty, and its importance coefficients are the members' mean.
 
 Inputs are files, folders (their ``*.cif`` files) or glob patterns. Files are
-parsed and their graphs built by a pool of worker processes (the same graph
-builder as ``sagatsr prepare``), then the network runs in batches. Each file is
-handled on its own: a file that cannot be read, parsed or featurized gets an
-error entry naming the reason, and the others are still predicted.
+parsed and their graphs built by a pool of worker processes
+(:mod:`sagatsr.cif_files`, the graph builder of ``sagatsr prepare``), then the
+network runs in batches. Each file is handled on its own: a file that cannot be
+read, parsed or featurized gets an error entry naming the reason, and the others
+are still predicted. ``sagatsr predict`` starts the reading before this module
+(and torch) is imported: :meth:`Predictor.predict_pending`.
 """
 
 from __future__ import annotations
 
-import glob
-import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sagatsr.data.cif import read_cif
-from sagatsr.data.records import reduced_formula
-from sagatsr.data.user import FORMATS
+from sagatsr.cif_files import PendingFiles
 from sagatsr.features import GLOBAL_FEATURES
-from sagatsr.graphs.build import GraphArrays, build_graph_arrays, featurizer_key, to_data
-from sagatsr.graphs.neighbors import NeighborConfig
+from sagatsr.graphs.arrays import GraphArrays, featurizer_key
+from sagatsr.graphs.build import to_data
 from sagatsr.model import load_model, read_model_config
 from sagatsr.model.structures import predict_graphs_with_ic
 from sagatsr.sr.display import FORMULA_DIGITS, formula_text
 from sagatsr.sr.formulas import EP, best_formula, evaluate_formula
 from sagatsr.sr.units import format_quantity, with_unit
-from sagatsr.train.ensemble import LoadedEnsemble, ensemble_members, is_ensemble
+from sagatsr.train.ensemble import LoadedEnsemble, is_ensemble, model_dir_of
 from sagatsr.train.run import Run
 
 _SPECS = {spec.name: spec for spec in GLOBAL_FEATURES}
-_GLOB_CHARACTERS = set("*?[")
 
 
 @dataclass
@@ -74,121 +70,6 @@ class Prediction:
     error: str = ""
 
 
-#: Files of many structures that `sagatsr prepare` reads (its user formats) and predict does not.
-_DATASET_SUFFIXES = tuple(suffix for suffixes in FORMATS.values() for suffix in suffixes)
-_TABLE_MESSAGE = (
-    "is a {suffix} file of structures: predict reads CIF files (one structure each); "
-    "prepare a table with `sagatsr prepare PATH --name NAME --target COLUMN`"
-)
-
-
-def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, str]]:
-    """Files to predict from files, folders and glob patterns, in order.
-
-    Args:
-        inputs: Paths of CIF files, folders (every ``*.cif`` inside, sorted) or
-            glob patterns (every match, sorted).
-
-    Returns:
-        ``(path, error)`` pairs: ``error`` is ``""`` for a file to read, else why
-        the input yields no file (a folder without CIF files, a pattern that
-        matches nothing, a missing path).
-    """
-    out: list[tuple[str, str]] = []
-    for raw in inputs:
-        text = str(raw)
-        path = Path(text)
-        if path.is_dir():
-            files = sorted(str(p) for p in path.glob("*.cif") if p.is_file())
-            out.extend((f, "") for f in files)
-            if not files:
-                out.append((text, "is a folder with no .cif files"))
-        elif path.exists() and path.name.lower().endswith(_DATASET_SUFFIXES):
-            suffix = next(s for s in _DATASET_SUFFIXES if path.name.lower().endswith(s))
-            out.append((text, _TABLE_MESSAGE.format(suffix=suffix)))
-        elif path.exists():
-            out.append((text, ""))
-        elif _GLOB_CHARACTERS & set(text):
-            matches = sorted(m for m in glob.glob(text) if Path(m).is_file())
-            out.extend((m, "") for m in matches)
-            if not matches:
-                out.append((text, "the pattern matches no file"))
-        else:
-            out.append((text, "no such file"))
-    return out
-
-
-def _parse_cif(path: str) -> tuple[Any, str]:
-    """``(structure, "")`` or ``(None, reason)`` for one CIF file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError as error:
-        return None, f"cannot read the file ({error.strerror or error})"
-    if not text.strip():
-        return None, "empty file"
-    try:
-        structure = read_cif(text)
-    except Exception as error:  # pymatgen raises anything from ValueError to ZeroDivisionError
-        return None, f"truncated or unparsable CIF ({type(error).__name__}: {error})"
-    if len(structure) == 0:
-        return None, "the CIF holds no atoms"
-    if not structure.is_ordered:
-        return None, "disordered structure (partial occupancies) is not supported"
-    return structure, ""
-
-
-@dataclass
-class FileGraph:
-    """One CIF file read and turned into a graph.
-
-    Attributes:
-        formula: Reduced formula (``""`` when the file could not be parsed).
-        graph: The graph arrays (``None`` when ``error`` is set).
-        error: Why the file cannot be predicted (``""`` on success).
-    """
-
-    formula: str = ""
-    graph: GraphArrays | None = None
-    error: str = ""
-
-
-def read_file(path: str, neighbors: NeighborConfig) -> FileGraph:
-    """Parse one CIF file and build its graph (the builder of ``sagatsr prepare``)."""
-    structure, error = _parse_cif(path)
-    if error:
-        return FileGraph(error=error)
-    formula = reduced_formula(structure)
-    try:
-        graph = build_graph_arrays(structure, neighbors)
-    except Exception as error:  # reported per file, never swallowed
-        return FileGraph(formula, error=f"cannot build its graph ({type(error).__name__}: {error})")
-    return FileGraph(formula, graph)
-
-
-def _read_chunk(paths: list[str], neighbors: NeighborConfig) -> list[FileGraph]:
-    return [read_file(path, neighbors) for path in paths]
-
-
-def read_files(
-    paths: Sequence[str], neighbors: NeighborConfig, *, workers: int = 1
-) -> list[FileGraph]:
-    """Parse CIF files and build their graphs, in worker processes when ``workers > 1``.
-
-    Each worker parses and featurizes whole chunks of files and sends back only
-    the graph arrays, so no structure object crosses a process boundary.
-
-    Returns:
-        One :class:`FileGraph` per path, in order.
-    """
-    if workers <= 1 or len(paths) < 64:
-        return _read_chunk(list(paths), neighbors)
-    size = max(16, len(paths) // (4 * workers))
-    chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        outputs = pool.map(_read_chunk, chunks, [neighbors] * len(chunks))
-        return [entry for chunk in outputs for entry in chunk]
-
-
 class Predictor:
     """The models behind a folder (one saved model, or an ensemble's members), loaded once.
 
@@ -199,10 +80,7 @@ class Predictor:
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         path = Path(folder)
         ensemble = is_ensemble(path)
-        if ensemble:
-            model_dir = ensemble_members(path)[0].model_dir
-        else:
-            model_dir = Run(path).model_dir if Run(path).has_model() else path
+        model_dir = model_dir_of(path)
         config, stored = read_model_config(model_dir)
         metadata = stored.get("metadata", {})
         self.neighbors = config.neighbors
@@ -240,16 +118,31 @@ class Predictor:
         batch_size: int = 256,
     ) -> list[Prediction]:
         """Predict files (see :func:`predict_files`)."""
-        inputs = expand_inputs(paths)
-        results = [Prediction(path, self.target, self.unit, error=e) for path, e in inputs]
-        todo = [index for index, result in enumerate(results) if not result.error]
-        read = read_files([results[i].path for i in todo], self.neighbors, workers=workers)
+        pending = PendingFiles(paths, self.neighbors, workers=workers)
+        return self.predict_pending(pending, top_k=top_k, batch_size=batch_size)
+
+    def predict_pending(
+        self, pending: PendingFiles, *, top_k: int = 5, batch_size: int = 256
+    ) -> list[Prediction]:
+        """Predict files whose reading was started (:meth:`PendingFiles.for_model`).
+
+        Raises:
+            ValueError: If the files were read with other graph settings than this model's.
+        """
+        if pending.neighbors != self.neighbors:
+            raise ValueError(
+                f"the files were read with graph settings {pending.neighbors}, "
+                f"but the model uses {self.neighbors}"
+            )
+        results: list[Prediction] = []
         built: dict[int, GraphArrays] = {}
-        for index, entry in zip(todo, read, strict=True):
-            results[index].formula = entry.formula
-            results[index].error = entry.error
-            if entry.graph is not None:
-                built[index] = entry.graph
+        for index, (path, error, entry) in enumerate(pending.read()):
+            result = Prediction(path, self.target, self.unit, error=error)
+            if entry is not None:
+                result.formula, result.error = entry.formula, entry.error
+                if entry.graph is not None:
+                    built[index] = entry.graph
+            results.append(result)
         ready = list(built)
         graphs = [to_data(built[i]) for i in ready]
         values, uncertainty, ics = self(graphs, batch_size)

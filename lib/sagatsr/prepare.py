@@ -42,8 +42,8 @@ from sagatsr.data.splits import Split, matbench_splits, random_split, save_split
 from sagatsr.data.subsets import SUBSET_RULES, select_subset
 from sagatsr.data.validation import LoadResult, load_records
 from sagatsr.features import GLOBAL_FEATURES, unsupported_elements
+from sagatsr.graphs.arrays import GraphArrays, featurizer_key
 from sagatsr.graphs.batch_build import build_graphs
-from sagatsr.graphs.build import GraphArrays, featurizer_key
 from sagatsr.graphs.cache import GraphCache
 from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.graphs.store import GraphStore, save_graph_store

@@ -23,8 +23,6 @@ import logging
 import os
 from dataclasses import dataclass
 
-import torch
-
 logger = logging.getLogger(__name__)
 
 
@@ -83,6 +81,8 @@ def configure_cpu(threads: int = 0, *, processes: int = 1) -> CpuSettings:
         The settings now in force.
     """
     count = training_threads(threads, processes=processes)
+    import torch  # here, so that importing this module stays cheap
+
     torch.set_num_threads(count)
     flushed = bool(torch.set_flush_denormal(True))
     settings = CpuSettings(count, max(1, processes), available_cores(), flushed)

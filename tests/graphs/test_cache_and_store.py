@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sagatsr.graphs.build import GraphArrays
+from sagatsr.graphs.arrays import GraphArrays
 from sagatsr.graphs.cache import GraphCache, cache_key
 from sagatsr.graphs.store import GraphStore, save_graph_store
 

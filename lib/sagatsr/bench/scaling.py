@@ -25,7 +25,8 @@ import torch
 from pymatgen.core import Lattice, Structure
 
 from sagatsr.bench.timing import PeakMemory, gpu_peak_memory, time_call
-from sagatsr.graphs.build import build_graph_arrays, featurizer_key, to_data
+from sagatsr.graphs.arrays import build_graph_arrays, featurizer_key
+from sagatsr.graphs.build import to_data
 from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.io_utils import write_json
 from sagatsr.model import SAGAT, ModelConfig, fit_scalers

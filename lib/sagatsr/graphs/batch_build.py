@@ -14,7 +14,7 @@ import numpy as np
 from pymatgen.core import Lattice, Structure
 from tqdm.auto import tqdm
 
-from sagatsr.graphs.build import (
+from sagatsr.graphs.arrays import (
     GraphArrays,
     build_graph_arrays,
     featurizer_key,

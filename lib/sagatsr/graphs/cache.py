@@ -1,7 +1,7 @@
 """On-disk graph cache keyed by structure content hash and featurizer version.
 
 One SQLite file holds the graphs; a key combines the structure fingerprint,
-:func:`sagatsr.graphs.build.featurizer_key` and the installed pymatgen version
+:func:`sagatsr.graphs.arrays.featurizer_key` and the installed pymatgen version
 (neighbour lists and element data come from pymatgen), so a new featurizer
 version, new neighbour settings, another pymatgen or an edited structure miss
 the cache and are rebuilt.
@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from sagatsr.graphs.build import GraphArrays
+from sagatsr.graphs.arrays import GraphArrays
 
 #: The installed pymatgen, part of every cache key.
 PYMATGEN_VERSION = importlib.metadata.version("pymatgen")
@@ -28,8 +28,8 @@ def cache_key(fingerprint: str, featurizer: str) -> str:
     """Combine a structure fingerprint, a featurizer key and the pymatgen version into a key.
 
     Args:
-        fingerprint: :func:`sagatsr.graphs.build.structure_fingerprint`.
-        featurizer: :func:`sagatsr.graphs.build.featurizer_key`.
+        fingerprint: :func:`sagatsr.graphs.arrays.structure_fingerprint`.
+        featurizer: :func:`sagatsr.graphs.arrays.featurizer_key`.
 
     Returns:
         Hex SHA-256 digest.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sagatsr.graphs.build import GraphArrays
+from sagatsr.graphs.arrays import GraphArrays
 from sagatsr.io_utils import atomic_open
 
 STORE_FORMAT = "sagatsr-graphs-1"
@@ -30,7 +30,7 @@ def save_graph_store(
     Args:
         path: Destination ``.npz`` file.
         graphs: Graph arrays keyed by id (the order is kept).
-        featurizer: :func:`sagatsr.graphs.build.featurizer_key` of the graphs.
+        featurizer: :func:`sagatsr.graphs.arrays.featurizer_key` of the graphs.
     """
     ids = list(graphs)
     items = [graphs[i] for i in ids]

@@ -1,18 +1,24 @@
-"""Save and load a model as a folder: ``config.json`` (init args + versions) and ``state.pt``."""
+"""Save and load a model as a folder: ``config.json`` (init args + versions) and ``state.pt``.
+
+Reading a folder's configuration (:func:`read_model_config`) imports neither torch nor
+the network, so a command can learn a model's graph settings before those libraries load.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from sagatsr import __version__ as SAGATSR_VERSION  # noqa: N812
 from sagatsr.io_utils import atomic_open, write_json
 from sagatsr.model.config import PAPER_ENCODING, ModelConfig
-from sagatsr.model.network import SAGAT, unused_edge_weight_names
+
+if TYPE_CHECKING:
+    import torch
+
+    from sagatsr.model.network import SAGAT
 
 #: Version of the network layout (module structure, parameter names, meaning
 #: of buffers). Bump the major number when a saved ``state.pt`` of the old
@@ -48,6 +54,8 @@ def save_model(
     Returns:
         The folder path.
     """
+    import torch
+
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
@@ -135,6 +143,10 @@ def load_model(
             f"{expected_catalog_version!r}; retrain the model or re-featurize the structures "
             f"with catalog version {config.catalog_version!r}"
         )
+    import torch
+
+    from sagatsr.model.network import SAGAT, unused_edge_weight_names
+
     model = SAGAT(config)
     state = torch.load(path / STATE_FILE, map_location=map_location, weights_only=True)
     for key in unused_edge_weight_names(state, config):  # a version 1.0 model

@@ -10,8 +10,9 @@ import torch
 from pymatgen.core import Structure
 from torch_geometric.data import Data
 
+from sagatsr.graphs.arrays import featurizer_key
 from sagatsr.graphs.batch_build import build_graphs
-from sagatsr.graphs.build import featurizer_key, to_data
+from sagatsr.graphs.build import to_data
 from sagatsr.graphs.packed import packed_loader
 
 if TYPE_CHECKING:

@@ -20,21 +20,22 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from sagatsr.data.splits import PARTS
 from sagatsr.io_utils import atomic_open, write_json
-from sagatsr.model import SAGAT
 from sagatsr.provenance import run_info
 from sagatsr.sr.units import format_quantity
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.metrics import regression_metrics
 from sagatsr.train.run import Run
 from sagatsr.train.uncertainty import SpreadCalibration, calibrate_spread, uncertainty_report
+
+if TYPE_CHECKING:
+    from sagatsr.model import SAGAT
 
 ENSEMBLE_FILE = "ensemble.json"
 PREDICTIONS_FILE = "predictions.csv"
@@ -207,6 +208,18 @@ def train_ensemble(
     return evaluate_ensemble(out_dir, folders, command=command)
 
 
+def model_dir_of(folder: str | os.PathLike[str]) -> Path:
+    """The saved model behind a model, run or ensemble folder (an ensemble's first member).
+
+    Imports no torch: a command reads the model's graph settings from it
+    (:func:`sagatsr.model.read_model_config`) before the network's libraries load.
+    """
+    path = Path(folder)
+    if is_ensemble(path):
+        return ensemble_members(path)[0].model_dir
+    return Run(path).model_dir if Run(path).has_model() else path
+
+
 def ensemble_members(folder: str | os.PathLike[str]) -> list[Run]:
     """The member runs of an evaluated ensemble.
 
@@ -251,13 +264,16 @@ class LoadedEnsemble:
             runs[0].metadata(),
         )
 
-    @torch.no_grad()
     def predict(self, data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean, spread and calibrated 68 % half-width for a graph or batch.
 
         Returns:
             Three ``(B,)`` arrays in the target's unit.
         """
-        values = np.stack([model.predict(data).reshape(-1).numpy() for model in self.models])
+        import torch
+
+        with torch.no_grad():
+            outputs = [model.predict(data).reshape(-1).numpy() for model in self.models]
+        values = np.stack(outputs)
         spread = values.std(axis=0, ddof=1)
         return values.mean(axis=0), spread, self.calibration.half_width(spread, 0.68)

@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from sagatsr.features import GLOBAL_FEATURES, NODE_FEATURES
-from sagatsr.graphs import build
+from sagatsr.graphs import arrays as graph_arrays
+from sagatsr.graphs.arrays import build_graph_arrays, featurizer_key, structure_fingerprint
 from sagatsr.graphs.batch_build import GraphBuildError, build_graphs
-from sagatsr.graphs.build import build_graph_arrays, featurizer_key, structure_fingerprint, to_data
+from sagatsr.graphs.build import to_data
 from sagatsr.graphs.cache import GraphCache
 from sagatsr.graphs.neighbors import NeighborConfig
 from tests.data.test_roles import cubic_perovskite, tilted_perovskite
@@ -55,7 +56,7 @@ def test_cache_hits_and_invalidation(tmp_path, monkeypatch) -> None:
         other = build_graphs(items, NeighborConfig(max_neighbors=8), cache=cache)
         assert other.n_built == 6
         # A new featurizer version misses the cache too.
-        monkeypatch.setattr(build, "FEATURIZER_VERSION", "test-bump")
+        monkeypatch.setattr(graph_arrays, "FEATURIZER_VERSION", "test-bump")
         assert "test-bump" in featurizer_key(config)
         bumped = build_graphs(items, config, cache=cache)
         assert (bumped.n_built, bumped.n_from_cache) == (6, 0)

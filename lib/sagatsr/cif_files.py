@@ -1,0 +1,233 @@
+"""CIF files to crystal graphs for prediction: inputs expanded, files parsed and featurized.
+
+``sagatsr predict`` takes files, folders (their ``*.cif`` files) and glob
+patterns; :func:`expand_inputs` turns them into files, or into an error entry
+for an input that yields none. :class:`GraphReading` parses the files and builds
+their graphs (the graph builder of ``sagatsr prepare``) in worker processes.
+Each file is handled on its own: one that cannot be read, parsed or featurized
+gets an error naming the reason.
+
+This module imports neither torch nor PyTorch Geometric, so the reading can
+start before the network's libraries load.
+"""
+
+from __future__ import annotations
+
+import glob
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sagatsr.data.cif import read_cif
+from sagatsr.data.records import reduced_formula
+from sagatsr.data.user import FORMATS
+from sagatsr.graphs.arrays import GraphArrays, build_graph_arrays
+from sagatsr.graphs.neighbors import NeighborConfig
+
+_GLOB_CHARACTERS = set("*?[")
+
+#: Files of many structures that `sagatsr prepare` reads (its user formats) and predict does not.
+_DATASET_SUFFIXES = tuple(suffix for suffixes in FORMATS.values() for suffix in suffixes)
+_TABLE_MESSAGE = (
+    "is a {suffix} file of structures: predict reads CIF files (one structure each); "
+    "prepare a table with `sagatsr prepare PATH --name NAME --target COLUMN`"
+)
+
+
+def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, str]]:
+    """Files to predict from files, folders and glob patterns, in order.
+
+    Args:
+        inputs: Paths of CIF files, folders (every ``*.cif`` inside, sorted) or
+            glob patterns (every match, sorted).
+
+    Returns:
+        ``(path, error)`` pairs: ``error`` is ``""`` for a file to read, else why
+        the input yields no file (a folder without CIF files, a pattern that
+        matches nothing, a missing path).
+    """
+    out: list[tuple[str, str]] = []
+    for raw in inputs:
+        text = str(raw)
+        path = Path(text)
+        if path.is_dir():
+            files = sorted(str(p) for p in path.glob("*.cif") if p.is_file())
+            out.extend((f, "") for f in files)
+            if not files:
+                out.append((text, "is a folder with no .cif files"))
+        elif path.exists() and path.name.lower().endswith(_DATASET_SUFFIXES):
+            suffix = next(s for s in _DATASET_SUFFIXES if path.name.lower().endswith(s))
+            out.append((text, _TABLE_MESSAGE.format(suffix=suffix)))
+        elif path.exists():
+            out.append((text, ""))
+        elif _GLOB_CHARACTERS & set(text):
+            matches = sorted(m for m in glob.glob(text) if Path(m).is_file())
+            out.extend((m, "") for m in matches)
+            if not matches:
+                out.append((text, "the pattern matches no file"))
+        else:
+            out.append((text, "no such file"))
+    return out
+
+
+def _parse_cif(path: str) -> tuple[Any, str]:
+    """``(structure, "")`` or ``(None, reason)`` for one CIF file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        return None, f"cannot read the file ({error.strerror or error})"
+    if not text.strip():
+        return None, "empty file"
+    try:
+        structure = read_cif(text)
+    except Exception as error:  # pymatgen raises anything from ValueError to ZeroDivisionError
+        return None, f"truncated or unparsable CIF ({type(error).__name__}: {error})"
+    if len(structure) == 0:
+        return None, "the CIF holds no atoms"
+    if not structure.is_ordered:
+        return None, "disordered structure (partial occupancies) is not supported"
+    return structure, ""
+
+
+@dataclass
+class FileGraph:
+    """One CIF file read and turned into a graph.
+
+    Attributes:
+        formula: Reduced formula (``""`` when the file could not be parsed).
+        graph: The graph arrays (``None`` when ``error`` is set).
+        error: Why the file cannot be predicted (``""`` on success).
+    """
+
+    formula: str = ""
+    graph: GraphArrays | None = None
+    error: str = ""
+
+
+def read_file(path: str, neighbors: NeighborConfig) -> FileGraph:
+    """Parse one CIF file and build its graph (the builder of ``sagatsr prepare``)."""
+    structure, error = _parse_cif(path)
+    if error:
+        return FileGraph(error=error)
+    formula = reduced_formula(structure)
+    try:
+        graph = build_graph_arrays(structure, neighbors)
+    except Exception as error:  # reported per file, never swallowed
+        return FileGraph(formula, error=f"cannot build its graph ({type(error).__name__}: {error})")
+    return FileGraph(formula, graph)
+
+
+def _read_chunk(paths: list[str], neighbors: NeighborConfig) -> list[FileGraph]:
+    return [read_file(path, neighbors) for path in paths]
+
+
+class GraphReading:
+    """CIF files being parsed and turned into graphs, started now and collected later.
+
+    With ``workers > 1`` (and at least 64 files) worker processes start at once
+    and each parses and featurizes whole chunks of files, sending back only the
+    graph arrays, so no structure object crosses a process boundary. Started
+    before torch is imported, the workers read files while the caller loads the
+    network (``sagatsr predict`` does this). Otherwise the files are read in
+    this process by :meth:`result`.
+
+    Args:
+        paths: CIF files.
+        neighbors: The model's graph settings.
+        workers: Worker processes.
+    """
+
+    def __init__(
+        self, paths: Sequence[str], neighbors: NeighborConfig, *, workers: int = 1
+    ) -> None:
+        self._paths = list(paths)
+        self._neighbors = neighbors
+        self._pool: ProcessPoolExecutor | None = None
+        self._chunks: list[Future[list[FileGraph]]] = []
+        if workers > 1 and len(self._paths) >= 64:
+            size = max(16, len(self._paths) // (4 * workers))
+            context = multiprocessing.get_context("fork")
+            self._pool = ProcessPoolExecutor(workers, mp_context=context)
+            self._chunks = [
+                self._pool.submit(_read_chunk, self._paths[i : i + size], neighbors)
+                for i in range(0, len(self._paths), size)
+            ]
+
+    def result(self) -> list[FileGraph]:
+        """One :class:`FileGraph` per path, in order (waits for the workers)."""
+        if self._pool is None:
+            return _read_chunk(self._paths, self._neighbors)
+        try:
+            return [entry for chunk in self._chunks for entry in chunk.result()]
+        finally:
+            self._pool.shutdown()
+
+
+def read_files(
+    paths: Sequence[str], neighbors: NeighborConfig, *, workers: int = 1
+) -> list[FileGraph]:
+    """Parse CIF files and build their graphs (see :class:`GraphReading`).
+
+    Returns:
+        One :class:`FileGraph` per path, in order.
+    """
+    return GraphReading(paths, neighbors, workers=workers).result()
+
+
+class PendingFiles:
+    """Inputs expanded into files, and those files being read (:class:`GraphReading`).
+
+    Args:
+        inputs: CIF files, folders of CIF files or glob patterns.
+        neighbors: The model's graph settings.
+        workers: Worker processes that read the files.
+
+    Attributes:
+        neighbors: The graph settings the files are read with.
+        entries: ``(path, error)`` per file (and per input that yields none), in
+            order; ``error`` is ``""`` for a file being read.
+    """
+
+    def __init__(
+        self,
+        inputs: Sequence[str | os.PathLike[str]],
+        neighbors: NeighborConfig,
+        *,
+        workers: int = 1,
+    ) -> None:
+        self.neighbors = neighbors
+        self.entries = expand_inputs(inputs)
+        self._reading = GraphReading(
+            [path for path, error in self.entries if not error], neighbors, workers=workers
+        )
+
+    @classmethod
+    def for_model(
+        cls,
+        model_folder: str | os.PathLike[str],
+        inputs: Sequence[str | os.PathLike[str]],
+        *,
+        workers: int = 1,
+    ) -> PendingFiles:
+        """Start reading with the graph settings of a model, run or ensemble folder.
+
+        Only the model's configuration is read (no torch import), so the files
+        are read while the caller loads the network.
+
+        Raises:
+            FileNotFoundError: If the folder holds no saved model or ensemble.
+        """
+        from sagatsr.model.persistence import read_model_config
+        from sagatsr.train.ensemble import model_dir_of
+
+        config, _ = read_model_config(model_dir_of(model_folder))
+        return cls(inputs, config.neighbors, workers=workers)
+
+    def read(self) -> list[tuple[str, str, FileGraph | None]]:
+        """``(path, error, graph)`` per entry; ``graph`` is ``None`` for an input error."""
+        read = iter(self._reading.result())
+        return [(path, error, None if error else next(read)) for path, error in self.entries]

@@ -1,0 +1,74 @@
+"""sagatsr.cif_files: files read into graphs by workers, started before torch is imported."""
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from sagatsr.cif_files import PendingFiles, read_files
+from sagatsr.graphs.neighbors import NeighborConfig
+from sagatsr.predict import Predictor
+from tests.support.datasets import GOOD, cif
+
+
+def test_starting_to_read_imports_neither_torch_nor_pyg() -> None:
+    code = (
+        "import sys\n"
+        "import sagatsr.cli, sagatsr.cif_files, sagatsr.runtime\n"
+        "from sagatsr.model import read_model_config\n"
+        "from sagatsr.train.ensemble import model_dir_of\n"
+        "heavy = sorted(m for m in ('torch', 'torch_geometric', 'lightning') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+
+
+@pytest.fixture
+def many_files(tmp_path):
+    """70 CIF files (enough for the worker pool), with one garbage file among them."""
+    paths = []
+    structures = list(GOOD.values())
+    for i in range(70):
+        path = tmp_path / f"s{i:02d}.cif"
+        path.write_text(cif(structures[i % len(structures)]) if i != 33 else "data_x\nnope\n")
+        paths.append(str(path))
+    return paths
+
+
+def test_workers_give_what_one_process_gives(many_files) -> None:
+    config = NeighborConfig()
+    alone = read_files(many_files, config, workers=1)
+    pooled = read_files(many_files, config, workers=2)
+    assert [e.error != "" for e in pooled] == [i == 33 for i in range(70)]
+    for a, b in zip(alone, pooled, strict=True):
+        assert (a.formula, a.error) == (b.formula, b.error)
+        if a.graph is not None:
+            np.testing.assert_array_equal(a.graph.global_features, b.graph.global_features)
+            np.testing.assert_array_equal(a.graph.edge_index, b.graph.edge_index)
+
+
+def test_reading_started_for_a_model_predicts_as_predict_files(model_dir, many_files) -> None:
+    predictor = Predictor(model_dir)
+    inputs = [*many_files[:66], "/nonexistent/x.cif"]
+    pending = PendingFiles.for_model(model_dir.parent, inputs, workers=2)
+    started = predictor.predict_pending(pending, top_k=1)
+    direct = predictor.predict_files(inputs, top_k=1, workers=1)
+    assert [r.path for r in started] == inputs
+    assert [r.error for r in started] == [r.error for r in direct]
+    assert "no such file" in started[-1].error and started[33].error
+    assert [r.value for r in started] == pytest.approx([r.value for r in direct], rel=1e-6)
+
+
+def test_files_read_with_other_graph_settings_are_refused(model_dir, many_files) -> None:
+    predictor = Predictor(model_dir)
+    other = replace(predictor.neighbors, max_neighbors=predictor.neighbors.max_neighbors + 1)
+    with pytest.raises(ValueError, match="graph settings"):
+        predictor.predict_pending(PendingFiles(many_files[:2], other))
+
+
+def test_a_wrong_model_folder_is_named_before_any_file_is_read(tmp_path, many_files) -> None:
+    with pytest.raises(FileNotFoundError, match=str(tmp_path / "nomodel")):
+        PendingFiles.for_model(tmp_path / "nomodel", many_files, workers=2)
