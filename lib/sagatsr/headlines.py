@@ -556,7 +556,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("Matbench perovskites", "matbench_perovskites", _matbench),
     Suite("Embedding ablation (SAE / FCN / one-hot)", "embedding_ablation", _suite_runs),
     Suite("Subsets and targets", "subsets", _suite_runs),
-    Suite("Recipe trials (validation slice)", "recipe_trials", _recipe_trials),
+    Suite("Recipe trials (validation slice)", "recipe_trials*", _recipe_trials),
     Suite("Recipe trials as DVC experiments", "trial_*", _recipe_trials),
     Suite("Training throughput", "throughput", _throughput),
     Suite("Featurization", "featurize", _featurize),

@@ -15,6 +15,7 @@ from lightning.pytorch.callbacks import Callback
 from sagatsr.model import load_model
 from sagatsr.train.data import load_split_parts
 from sagatsr.train.pipeline import model_config_for, train_on_split, train_targets
+from sagatsr.train.run import Run
 from sagatsr.train.runner import fit_model, predict_graphs, read_history, training_seconds
 from tests.support.training import SMALL, quick
 
@@ -103,6 +104,10 @@ def test_resume_after_a_kill_keeps_completed_epochs(prepared, tmp_path) -> None:
     # The reported training time covers the epochs of both calls.
     assert result.total_seconds == pytest.approx(training_seconds(out))
     assert result.total_seconds > before_resume > 0
+    # The run's clock carries the first call's time into the resumed epochs.
+    run_clock = read_history(out)["run_seconds"]
+    assert run_clock.is_monotonic_increasing and run_clock.iloc[3] > before_resume
+    assert run_clock.iloc[-1] == pytest.approx(training_seconds(out))
     # Running again after completion trains nothing more.
     again = fit_model(parts["train"], parts["val"], config, quick(epochs=5), out)
     assert read_history(out)["epoch"].tolist() == [0, 1, 2, 3, 4]
@@ -417,3 +422,18 @@ def test_every_encoding_trains_and_its_saved_model_reloads(prepared, tmp_path, e
     np.testing.assert_array_equal(
         predict_graphs(reloaded, parts["test"]), predict_graphs(result.model, parts["test"])
     )
+
+
+def test_the_run_clock_adds_up_calls_and_keeps_the_last_row_of_a_repeated_epoch(tmp_path) -> None:
+    history = Run(tmp_path).history_path
+    history.parent.mkdir(parents=True, exist_ok=True)
+    history.write_text(
+        "epoch,train_loss,val_mae,lr,seconds,cpu_seconds\n"
+        "0,1,0.5,0.1,10,20\n1,1,0.4,0.1,20,40\n"  # first call, killed during epoch 2
+        "1,1,0.4,0.1,4,8\n2,1,0.3,0.1,9,18\n"  # resumed: epoch 1 again, then 2
+    )
+    frame = read_history(tmp_path)
+    assert frame["epoch"].tolist() == [0, 1, 2]
+    assert frame["run_seconds"].tolist() == [10, 24, 29]
+    assert frame["run_cpu_seconds"].tolist() == [20, 48, 58]
+    assert training_seconds(tmp_path) == 29

@@ -283,22 +283,23 @@ def pipeline_section(metrics: Metrics) -> str:
     return "\n".join(lines) + "\n\n" + _source(runs[first], first)
 
 
-def trials_section(metrics: Metrics) -> str:
-    """Recipes compared on a validation slice (no test figures)."""
-    result = metrics.get("recipe_trials")
-    if not result:
-        return _missing("recipe_trials")
+def _trials_table(result: dict[str, Any], name: str) -> str:
     unit = result["unit"]
     lines = [
-        "| run | batch | lr | epochs | compiled | threads | best val MAE | training time | "
-        "reaches the reference's val MAE |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| run | hidden | dropout | batch | lr | epochs | seed | processes x threads | "
+        "compiled | best val MAE | training time | reaches the reference's val MAE |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for trial in result["trials"]:
-        train, when = trial["train"], reach_text(trial)
+        model, train, when = trial["model"], trial["train"], reach_text(trial)
+        seed = train.get("seed", "?")  # files written before seeds were recorded
+        devices = train.get("devices")
+        processes = devices if isinstance(devices, int) else 1  # "auto" on a CPU: one
         lines.append(
-            f"| {trial['run']} | {train['batch_size']} | {train['lr']} | {trial['epochs_run']} | "
-            f"{'yes' if train.get('compile') else 'no'} | {trial['torch_threads'] or '?'} | "
+            f"| {trial['run']} | {model['hidden']} | {model['dropout']} | "
+            f"{train['batch_size']} | {train['lr']} | {trial['epochs_run']} | {seed} | "
+            f"{processes} x {trial['torch_threads'] or '?'} | "
+            f"{'yes' if train.get('compile') else 'no'} | "
             f"{format_quantity(trial['best_val_mae'], unit, '.4f')} "
             f"(epoch {trial['best_epoch']}) | "
             f"{trial['train_seconds'] / 60:.1f} min | {when} |"
@@ -308,8 +309,16 @@ def trials_section(metrics: Metrics) -> str:
         f"reference recipe: {result['reference']}.\n\n"
         + "\n".join(lines)
         + "\n\n"
-        + _source(result, "recipe_trials")
+        + _source(result, name)
     )
+
+
+def trials_section(metrics: Metrics) -> str:
+    """Recipes compared on a validation slice (no test figures), one table per trials file."""
+    names = sorted(name for name in metrics if name.startswith("recipe_trials"))
+    if not names:
+        return _missing("recipe_trials")
+    return "\n\n".join(_trials_table(metrics[name], name) for name in names)
 
 
 def faithfulness_section(metrics: Metrics) -> str:

@@ -36,7 +36,7 @@ from sagatsr.provenance import run_info
 from sagatsr.sr.distill import EP, DistillData, DistillResult, fit_expression
 from sagatsr.train.data import labelled_graphs
 from sagatsr.train.run import Run
-from sagatsr.train.runner import predict_graphs, read_history
+from sagatsr.train.runner import predict_graphs, read_history, training_seconds
 
 #: DFT-derived metadata columns (``records.csv`` ``meta_<name>``) and their units.
 DFT_QUANTITIES: dict[str, str] = {
@@ -96,7 +96,7 @@ def conventional_inputs(
 def _one_time_costs(result: DistillResult, run_dir: Path, oof_root: Path) -> dict[str, Any]:
     metrics = Run(run_dir).metrics()
     fold_seconds = [
-        float(read_history(folder)["seconds"].max())
+        training_seconds(folder)  # summed over resumes
         for folder in sorted(oof_root.glob("fold*"))
         if len(read_history(folder))
     ]

@@ -31,18 +31,28 @@ MODEL_KEYS = (
     "sae_score",
     *PAPER_ENCODING,
 )
-TRAIN_KEYS = ("epochs", "batch_size", "lr", "weight_decay", "ema_decay", "loss", "compile")
+TRAIN_KEYS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "ema_decay",
+    "loss",
+    "compile",
+    "seed",
+    "devices",
+)
 
 
 def _time_to(history: Any, threshold: float) -> dict[str, Any]:
     reached = history[history["val_mae"] <= threshold]
     if reached.empty:
         return {"epoch": None, "seconds": None, "cpu_seconds": None}
-    row = reached.iloc[0]
-    cpu = row.get("cpu_seconds")
+    row = reached.iloc[0]  # clocks since the run began (over resumes)
+    cpu = row.get("run_cpu_seconds")
     return {
         "epoch": int(row["epoch"]),
-        "seconds": float(row["seconds"]),
+        "seconds": float(row["run_seconds"]),
         "cpu_seconds": None if cpu is None or cpu != cpu else float(cpu),
     }
 

@@ -75,12 +75,36 @@ class HistoryCallback(Callback):
             writer.writerow(row)
 
 
+def _run_clock(frame: pd.DataFrame, clock: str) -> np.ndarray:
+    """``clock`` of each ``history.csv`` row counted over every call of the run.
+
+    Each call restarts the clocks; a drop in the wall clock marks a resume, and
+    each finished call's last value is added to the rows after it.
+
+    Returns:
+        ``(rows,)`` seconds (0 where the column is absent or empty).
+    """
+    wall = frame["seconds"].to_numpy(dtype=float)
+    values = frame[clock].fillna(0.0).to_numpy(dtype=float) if clock in frame else 0.0 * wall
+    call_ends = np.flatnonzero(np.diff(wall) < 0)
+    carried = np.zeros_like(values)
+    carried[call_ends + 1] = values[call_ends]
+    return values + np.cumsum(carried)
+
+
 def read_history(out_dir: str | os.PathLike[str]) -> pd.DataFrame:
-    """The learning curve of a run (last row per epoch when a resume repeated one)."""
+    """The learning curve of a run (last row per epoch when a resume repeated one).
+
+    Besides the columns of ``history.csv`` (whose clocks restart with each call),
+    ``run_seconds`` and ``run_cpu_seconds`` count the time since the run began,
+    over every call that resumed it.
+    """
     path = Run(out_dir).history_path
     if not path.is_file():
-        return pd.DataFrame(columns=list(HISTORY_COLUMNS))
+        return pd.DataFrame(columns=[*HISTORY_COLUMNS, "run_seconds", "run_cpu_seconds"])
     frame = pd.read_csv(path)
+    frame["run_seconds"] = _run_clock(frame, "seconds")
+    frame["run_cpu_seconds"] = _run_clock(frame, "cpu_seconds")
     return frame.drop_duplicates("epoch", keep="last").reset_index(drop=True)
 
 
@@ -106,10 +130,7 @@ def training_seconds(out_dir: str | os.PathLike[str], clock: str = "seconds") ->
     frame = pd.read_csv(path)
     if frame.empty:
         return 0.0
-    wall = frame["seconds"].to_numpy(dtype=float)
-    values = frame[clock].fillna(0.0).to_numpy(dtype=float) if clock in frame else 0.0 * wall
-    segment_ends = np.flatnonzero(np.diff(wall) < 0)
-    return float(values[segment_ends].sum() + values[-1])
+    return float(_run_clock(frame, clock)[-1])
 
 
 @dataclass
