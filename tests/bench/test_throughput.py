@@ -71,7 +71,8 @@ def test_data_parallel_recipe_times_two_processes_on_the_cpu_only(tmp_path) -> N
     [
         {"batch_size": 9, "processes": 2},
         {"batch_size": 8, "processes": 0},
-        {"batch_size": 8, "processes": 2, "compile": True},
+        {"batch_size": 8, "processes": 2, "literal_encoding": True},
+        {"batch_size": 8, "processes": 2, "pyg_collation": True},
     ],
 )
 def test_recipes_that_cannot_split_or_combine_are_refused(recipe) -> None:
@@ -82,3 +83,32 @@ def test_recipes_that_cannot_split_or_combine_are_refused(recipe) -> None:
 def test_unknown_size_is_named(tmp_path) -> None:
     with pytest.raises(KeyError, match="huge"):
         measure_throughput(tmp_path, target="t", sizes=("huge",))
+
+
+@pytest.mark.slow
+def test_compiled_step_network_matches_the_eager_one(tmp_path) -> None:
+    """What the compiled recipes time computes the eager step's loss and gradients."""
+    from sagatsr.bench.throughput import _StepNetwork
+    from sagatsr.graphs.packed import packed_loader
+    from sagatsr.model import SAGAT, fit_scalers
+    from sagatsr.prepare import PreparedDataset
+    from sagatsr.train.data import labelled_graphs
+    from sagatsr.train.pipeline import model_config_for
+
+    prepared = PreparedDataset.load(_tiny_castelli(tmp_path).out_dir)
+    graphs = labelled_graphs(prepared, prepared.subset_ids("all")[:6], "gap_gllbsc").graphs
+    config = model_config_for(prepared, **{**SMALL, "dropout": 0.0})  # no random masks
+    import torch
+    torch.manual_seed(0)
+    model = SAGAT(config)
+    fit_scalers(model, graphs)
+    batch = next(iter(packed_loader(graphs, 6)))
+    losses, gradients = [], []
+    for compiled in (False, True):
+        model.zero_grad(set_to_none=True)
+        loss = (_StepNetwork(model, compiled)(batch) - batch.y).abs().mean()
+        loss.backward()
+        losses.append(loss.detach())
+        gradients.append(torch.cat([p.grad.reshape(-1) for p in model.parameters()]))
+    torch.testing.assert_close(losses[1], losses[0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(gradients[1], gradients[0], rtol=1e-3, atol=1e-5)

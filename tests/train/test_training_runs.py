@@ -437,3 +437,7 @@ def test_the_run_clock_adds_up_calls_and_keeps_the_last_row_of_a_repeated_epoch(
     assert frame["run_seconds"].tolist() == [10, 24, 29]
     assert frame["run_cpu_seconds"].tolist() == [20, 48, 58]
     assert training_seconds(tmp_path) == 29
+    # A run made before processor time was recorded has no run CPU clock (not zero).
+    history.write_text("epoch,train_loss,val_mae,lr,seconds\n0,1,0.5,0.1,10\n1,1,0.4,0.1,20\n")
+    assert read_history(tmp_path)["run_cpu_seconds"].isna().all()
+    assert read_history(tmp_path)["run_seconds"].tolist() == [10, 20]

@@ -97,14 +97,16 @@ def read_history(out_dir: str | os.PathLike[str]) -> pd.DataFrame:
 
     Besides the columns of ``history.csv`` (whose clocks restart with each call),
     ``run_seconds`` and ``run_cpu_seconds`` count the time since the run began,
-    over every call that resumed it.
+    over every call that resumed it; ``run_cpu_seconds`` is nan on rows without a
+    processor time (runs made before it was recorded).
     """
     path = Run(out_dir).history_path
     if not path.is_file():
         return pd.DataFrame(columns=[*HISTORY_COLUMNS, "run_seconds", "run_cpu_seconds"])
     frame = pd.read_csv(path)
     frame["run_seconds"] = _run_clock(frame, "seconds")
-    frame["run_cpu_seconds"] = _run_clock(frame, "cpu_seconds")
+    known_cpu = frame["cpu_seconds"].notna() if "cpu_seconds" in frame else False
+    frame["run_cpu_seconds"] = np.where(known_cpu, _run_clock(frame, "cpu_seconds"), np.nan)
     return frame.drop_duplicates("epoch", keep="last").reset_index(drop=True)
 
 
