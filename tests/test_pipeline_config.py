@@ -177,6 +177,7 @@ NOT_FROM_THE_PIPELINE = {
     # recipes compared on validation slices: runs trained with other recipes
     "recipe_trials.json",
     "recipe_trials_h128.json",
+    "recipe_trials_compiled_ddp.json",
 }
 
 
