@@ -99,6 +99,7 @@ def test_compiled_step_network_matches_the_eager_one(tmp_path) -> None:
     graphs = labelled_graphs(prepared, prepared.subset_ids("all")[:6], "gap_gllbsc").graphs
     config = model_config_for(prepared, **{**SMALL, "dropout": 0.0})  # no random masks
     import torch
+
     torch.manual_seed(0)
     model = SAGAT(config)
     fit_scalers(model, graphs)

@@ -74,7 +74,8 @@ class StepRecipe:
             )
         if self.processes > 1 and (self.literal_encoding or self.pyg_collation):
             raise ValueError(
-                f"recipe {self.name!r}: data-parallel recipes use the current encoding and collation"
+                f"recipe {self.name!r}: data-parallel recipes use the current encoding "
+                "and collation"
             )
 
 
@@ -125,7 +126,7 @@ def _model_and_optimizer(
 
 
 class _StepNetwork(torch.nn.Module):
-    """The model's standardised predictions ``(B, n_targets)`` for a batch, the core compiled or not.
+    """The model's standardised predictions ``(B, n_targets)`` for a batch, compiled or not.
 
     What a step calls, and what DDP wraps: the compiled core is called from inside
     its forward, as in :meth:`sagatsr.train.module.SAGATModule.training_step`.
