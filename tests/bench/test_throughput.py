@@ -88,6 +88,8 @@ def test_unknown_size_is_named(tmp_path) -> None:
 @pytest.mark.slow
 def test_compiled_step_network_matches_the_eager_one(tmp_path) -> None:
     """What the compiled recipes time computes the eager step's loss and gradients."""
+    import torch
+
     from sagatsr.bench.throughput import _StepNetwork
     from sagatsr.graphs.packed import packed_loader
     from sagatsr.model import SAGAT, fit_scalers
@@ -98,8 +100,6 @@ def test_compiled_step_network_matches_the_eager_one(tmp_path) -> None:
     prepared = PreparedDataset.load(_tiny_castelli(tmp_path).out_dir)
     graphs = labelled_graphs(prepared, prepared.subset_ids("all")[:6], "gap_gllbsc").graphs
     config = model_config_for(prepared, **{**SMALL, "dropout": 0.0})  # no random masks
-    import torch
-
     torch.manual_seed(0)
     model = SAGAT(config)
     fit_scalers(model, graphs)
