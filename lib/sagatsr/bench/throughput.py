@@ -129,7 +129,7 @@ class _StepNetwork(torch.nn.Module):
     """The model's standardised predictions ``(B, n_targets)`` for a batch, compiled or not.
 
     What a step calls, and what DDP wraps: the compiled core is called from inside
-    its forward, as in :meth:`sagatsr.train.module.SAGATModule.training_step`.
+    its forward, as in :meth:`sagatsr.train.module.SAGATModule._training_forward`.
     """
 
     def __init__(self, model: SAGAT, compile_core: bool) -> None:
