@@ -744,8 +744,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--parts",
         default=None,
         type=Path,
-        help="folder of per-fold results: folds found there with the same recipe are read, "
-        "not trained; every fold trained is written there (run the folds in separate sessions)",
+        help="folder of finished folds and ensemble members: those found there with the same "
+        "recipe are read, not trained; every fold and member finished is written there (run "
+        "the folds, and the members of a fold, in separate sessions)",
     )
     _add_training_options(matbench)
     matbench.set_defaults(handler=_cmd_benchmark_matbench, runs_network=True)

@@ -121,3 +121,57 @@ def test_a_part_made_with_another_recipe_is_refused(prepared, tmp_path) -> None:
     other = replace(ONE_EPOCH, lr=3e-3)
     with pytest.raises(ValueError, match=r"fold0\.json.*another recipe.*train_config\.lr"):
         run_matbench(prepared.out_dir, tmp_path / "b", train_config=other, **settings)
+
+
+def test_ensemble_members_run_in_separate_calls_merge_through_member_parts(
+    prepared, tmp_path
+) -> None:
+    parts = tmp_path / "parts"
+    settings = {"model_settings": SMALL, "train_config": ONE_EPOCH, "folds": (0,)}
+    first = run_matbench(
+        prepared.out_dir, tmp_path / "a", seeds=(0, 1), parts_dir=parts, **settings
+    )["folds"][0]
+    assert sorted(p.name for p in parts.iterdir()) == [
+        "fold0.json",
+        "fold0_seed0.json",
+        "fold0_seed1.json",
+    ]
+    member = json.loads((parts / "fold0_seed1.json").read_text())
+    assert member["seed"] == 1 and member["recipe"]["seeds"] == []
+    assert member["recipe"]["train_config"]["seed"] == 1
+    assert member["metrics"]["metrics"]["test"]["mae"] == first["member_test_mae"][1]
+    assert member["predictions"]["test"]["n"] == first["n_test"]
+    assert "e_form" not in member["predictions"]["test"]  # ids and labels stay out
+    # Another session without the run folders or the fold's part: the fold is
+    # evaluated from the member parts alone, to the same numbers.
+    (parts / "fold0.json").unlink()
+    again = run_matbench(
+        prepared.out_dir, tmp_path / "b", seeds=(0, 1), parts_dir=parts, **settings
+    )["folds"][0]
+    assert not (tmp_path / "b").exists()
+    keys = ("test_mae", "val_mae", "member_test_mae", "uncertainty_test", "by_ensemble_size")
+    assert {k: again[k] for k in keys} == {k: first[k] for k in keys}
+    # More seeds: the members run so far are read, only the new one is trained.
+    (parts / "fold0.json").unlink()
+    three = run_matbench(
+        prepared.out_dir, tmp_path / "c", seeds=(0, 1, 2), parts_dir=parts, **settings
+    )["folds"][0]
+    assert sorted(p.name for p in (tmp_path / "c" / "fold0").iterdir()) == ["seed2"]
+    assert three["member_test_mae"][:2] == first["member_test_mae"]
+    assert (parts / "fold0_seed2.json").is_file()
+
+
+def test_a_member_part_for_other_structures_or_recipe_is_refused(prepared, tmp_path) -> None:
+    parts = tmp_path / "parts"
+    settings = {"model_settings": SMALL, "folds": (0,), "seeds": (0, 1), "parts_dir": parts}
+    run_matbench(prepared.out_dir, tmp_path / "a", train_config=ONE_EPOCH, **settings)
+    (parts / "fold0.json").unlink()
+    other = replace(ONE_EPOCH, lr=3e-3)
+    with pytest.raises(ValueError, match=r"fold0_seed0\.json.*seed 0.*another recipe.*lr"):
+        run_matbench(prepared.out_dir, tmp_path / "b", train_config=other, **settings)
+    member = parts / "fold0_seed1.json"
+    stored = json.loads(member.read_text())
+    stored["predictions"]["val"]["ids_sha256"] = "0" * 64
+    member.write_text(json.dumps(stored))
+    with pytest.raises(ValueError, match=r"fold0_seed1\.json: its val predictions are for other"):
+        run_matbench(prepared.out_dir, tmp_path / "c", train_config=ONE_EPOCH, **settings)

@@ -5,30 +5,52 @@ seeded slice of it is the validation set for early stopping and checkpoint
 selection), report the MAE on the fold's test part; then the mean and standard
 deviation over the folds. Nothing is tuned on a test part.
 
-A benchmark of ensembles takes many CPU hours. With a *parts* folder, each
-finished fold is also written there as ``fold<k>.json`` (its result, the recipe
-and the commit, hardware and date it ran with); a later call with the same
-recipe reads that fold instead of training it again, so the five folds can be
-run in separate sessions, on separate machines, and merged into one result. A
-part made with another recipe is refused, never mixed in.
+A benchmark of ensembles takes many CPU hours. With a *parts* folder
+(:mod:`sagatsr.bench.matbench_parts`), each finished fold is also written there
+as ``fold<k>.json`` (its result, the recipe and the commit, hardware and date it
+ran with), and each finished ensemble member as ``fold<k>_seed<s>.json`` (its
+metrics and validation and test predictions); a later call with the same recipe
+reads those folds and members instead of training them again, so the five folds,
+and the members of one fold, can be run in separate sessions, on separate
+machines, and merged into one result. A part made with another recipe is
+refused, never mixed in.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from sagatsr.bench.matbench_parts import (
+    PREDICTED_PARTS,
+    fold_recipe,
+    member_part_path,
+    member_predictions,
+    member_recipe,
+    read_fold_part,
+    read_member_part,
+    write_fold_part,
+    write_member_part,
+)
 from sagatsr.io_utils import write_json
+from sagatsr.prepare import PreparedDataset
 from sagatsr.provenance import run_info
 from sagatsr.train.config import TrainConfig
-from sagatsr.train.ensemble import ensemble_predictions, member_folder, train_ensemble
+from sagatsr.train.data import load_split_parts
+from sagatsr.train.ensemble import (
+    combine_predictions,
+    ensemble_result,
+    evaluate_ensemble,
+    member_folder,
+)
 from sagatsr.train.pipeline import train_on_split
 from sagatsr.train.run import Run
 
@@ -78,9 +100,9 @@ def run_matbench(
         out_path: Write the result JSON here (also after every fold, so an
             interrupted benchmark leaves the folds it finished).
         command: Command recorded in the result.
-        parts_dir: Folder of per-fold parts (see the module docstring): a fold
-            whose part holds the same recipe is read from it, every fold trained
-            here is written to it.
+        parts_dir: Folder of parts (see the module docstring): a fold or an
+            ensemble member whose part holds the same recipe is read from it,
+            every fold and member finished here is written to it.
 
     Returns:
         Per-fold MAE, mean, std, epochs, training wall and CPU time per fold
@@ -97,7 +119,7 @@ def run_matbench(
     per_fold: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     for fold in folds:
-        part = _read_part(parts_dir, fold, recipe)
+        part = read_fold_part(parts_dir, fold, recipe)
         if part is None:
             fold_result, metrics = _train_fold(
                 prepared_dir,
@@ -109,9 +131,11 @@ def run_matbench(
                 model_settings,
                 train_config,
                 command,
+                recipe,
+                parts_dir,
             )
             part = (
-                _write_part(parts_dir, fold, recipe, fold_result, metrics, command)
+                write_fold_part(parts_dir, fold, recipe, fold_result, metrics, command)
                 if parts_dir is not None
                 else {**metrics, "fold_result": fold_result}
             )
@@ -133,13 +157,19 @@ def _train_fold(
     model_settings: dict[str, Any] | None,
     train_config: TrainConfig,
     command: str | None,
+    recipe: dict[str, Any],
+    parts_dir: str | os.PathLike[str] | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Train one fold (a model or an ensemble); its result and its (first) run's metrics."""
+    """Train one fold (a model or an ensemble); its result and its (first) run's metrics.
+
+    The result's ``wall_seconds`` is this call's wall time: ensemble members read
+    from parts add none (their own times are in ``train_seconds``).
+    """
     started = time.perf_counter()
     split = f"matbench_fold{fold}"
     folder = Path(out_root) / f"fold{fold}"
     if seeds:
-        fold_result = _ensemble_fold(
+        fold_result, metrics = _ensemble_fold(
             prepared_dir,
             subset,
             split,
@@ -149,6 +179,9 @@ def _train_fold(
             model_settings,
             train_config,
             command,
+            fold,
+            recipe,
+            parts_dir,
         )
     else:
         metrics = train_on_split(
@@ -164,106 +197,7 @@ def _train_fold(
         fold_result = _single_fold(metrics)
     fold_result = {"fold": fold, **fold_result}
     fold_result["wall_seconds"] = round(time.perf_counter() - started, 1)
-    metrics = Run(folder if not seeds else member_folder(folder, seeds[0])).metrics()
     return fold_result, metrics
-
-
-#: Training settings that do not enter a fold part's recipe: they change neither
-#: what is learned nor how the data are split over processes.
-_PART_IGNORED = frozenset({"progress_bar", "num_workers", "threads"})
-
-
-def fold_recipe(
-    subset: str,
-    target: str,
-    model_settings: dict[str, Any] | None,
-    train_config: TrainConfig,
-    seeds: Sequence[int],
-) -> dict[str, Any]:
-    """What must agree for two folds to belong to one benchmark result (JSON-ready).
-
-    Args:
-        subset: Subset of the prepared dataset.
-        target: Target column.
-        model_settings: Model overrides.
-        train_config: Optimisation settings (all but progress bars, loader workers
-            and threads count).
-        seeds: Ensemble seeds (empty: one model, ``train_config.seed``).
-
-    Returns:
-        The recipe as plain JSON types.
-    """
-    train = {k: v for k, v in train_config.to_dict().items() if k not in _PART_IGNORED}
-    recipe = {
-        "subset": subset,
-        "target": target,
-        "model_settings": dict(model_settings or {}),
-        "train_config": train,
-        "seeds": list(seeds),
-    }
-    return json.loads(json.dumps(recipe))
-
-
-def part_path(parts_dir: str | os.PathLike[str], fold: int) -> Path:
-    """``parts_dir/fold<k>.json``, the part of one fold."""
-    return Path(parts_dir) / f"fold{fold}.json"
-
-
-def _read_part(
-    parts_dir: str | os.PathLike[str] | None, fold: int, recipe: dict[str, Any]
-) -> dict[str, Any] | None:
-    if parts_dir is None or not (path := part_path(parts_dir, fold)).is_file():
-        return None
-    part = json.loads(path.read_text(encoding="utf-8"))
-    saved = part.get("recipe", {})
-    if saved != recipe:
-        now, before = _flatten(recipe), _flatten(saved)
-        changed = sorted(
-            key for key in now.keys() | before.keys() if now.get(key) != before.get(key)
-        )
-        raise ValueError(
-            f"{path}: fold {fold} was run with another recipe ({', '.join(changed)}); "
-            "rerun with that recipe, or use another parts folder"
-        )
-    return part
-
-
-def _flatten(recipe: dict[str, Any]) -> dict[str, Any]:
-    """``{"train_config": {"lr": 1}}`` -> ``{"train_config.lr": 1}`` (one level)."""
-    flat: dict[str, Any] = {}
-    for group, value in recipe.items():
-        if isinstance(value, dict):
-            flat.update({f"{group}.{key}": item for key, item in value.items()})
-        else:
-            flat[group] = value
-    return flat
-
-
-def _write_part(
-    parts_dir: str | os.PathLike[str],
-    fold: int,
-    recipe: dict[str, Any],
-    fold_result: dict[str, Any],
-    metrics: dict[str, Any],
-    command: str | None,
-) -> dict[str, Any]:
-    """Write a fold's part and return it (its result stamped with commit, hardware and date)."""
-    info = run_info(command)
-    stamped = {
-        **fold_result,
-        "commit": info["commit"],
-        "hardware": info["hardware"],
-        "date": info["date"],
-    }
-    part = {
-        "recipe": recipe,
-        "fold_result": stamped,
-        "unit": metrics["unit"],
-        "model_config": metrics["model_config"],
-        **info,
-    }
-    write_json(part_path(parts_dir, fold), part)
-    return part
 
 
 def _single_fold(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -293,26 +227,59 @@ def _ensemble_fold(
     model_settings: dict[str, Any] | None,
     train_config: TrainConfig,
     command: str | None,
-) -> dict[str, Any]:
-    ensemble = train_ensemble(
-        prepared_dir,
-        subset=subset,
-        split=split,
-        target=target,
-        out_dir=folder,
-        seeds=seeds,
-        model_settings=model_settings,
-        train_config=train_config,
-        command=command,
-    )
-    members = [Run(member_folder(folder, seed)).metrics() for seed in seeds]
+    fold: int,
+    recipe: dict[str, Any],
+    parts_dir: str | os.PathLike[str] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train (or read from member parts) each member, then evaluate the fold's ensemble.
+
+    Returns:
+        The fold's result and the first member's ``metrics.json``.
+    """
+    members: list[dict[str, Any]] = []
+    frames: list[pd.DataFrame] = []
+    local: list[Path] = []
+    split_parts = None
+    for seed in seeds:
+        run = Run(member_folder(folder, seed))
+        wanted = member_recipe(recipe, seed)
+        stored = read_member_part(parts_dir, fold, seed, wanted)
+        if stored is None:
+            train_on_split(
+                prepared_dir,
+                subset=subset,
+                split=split,
+                target=target,
+                out_dir=run.folder,
+                model_settings=model_settings,
+                train_config=replace(train_config, seed=int(seed)),
+                command=command,
+            )
+        if run.is_finished():
+            metrics = run.metrics()
+            predictions = run.predictions()
+            predictions = predictions[predictions["part"].isin(PREDICTED_PARTS)]
+            predictions = predictions.reset_index(drop=True).astype({"id": str})
+            if stored is None and parts_dir is not None:
+                write_member_part(parts_dir, fold, seed, wanted, metrics, predictions, command)
+            local.append(run.folder)
+        else:  # finished in another session: its part holds what the fold needs
+            if split_parts is None:
+                prepared = PreparedDataset.load(prepared_dir)
+                split_parts = load_split_parts(prepared, subset, split, target)[1]
+            metrics = stored["metrics"]
+            where = str(member_part_path(parts_dir, fold, seed))
+            predictions = member_predictions(stored, split_parts, target, where)
+        members.append(metrics)
+        frames.append(predictions)
+    if len(local) == len(seeds):  # every member here: an ensemble folder to predict with
+        evaluate_ensemble(folder, local, command=command)
+    ensemble, _ = ensemble_result(combine_predictions(frames), members, command=command)
     scores = ensemble["metrics"]
     # Accuracy against compute: the ensemble of the first k members, k = 1 .. K.
     by_size = []
     for k in range(1, len(seeds) + 1):
-        frame = Run(member_folder(folder, seeds[0])).predictions()
-        if k > 1:
-            frame = ensemble_predictions([member_folder(folder, s) for s in seeds[:k]])
+        frame = frames[0] if k == 1 else combine_predictions(frames[:k])
         test = frame[frame["part"] == "test"]
         by_size.append(
             {
@@ -323,14 +290,14 @@ def _ensemble_fold(
                 ),
             }
         )
-    return {
+    result = {
         "test_mae": scores["test"]["mae"],
         "test_rmse": scores["test"]["rmse"],
         "test_r2": scores["test"]["r2"],
         "val_mae": scores["val"]["mae"],
         "member_test_mae": ensemble["member_test_mae"],
         "member_val_mae": [m["best_val_mae"] for m in members],
-        "n_train": scores["train"]["n"],
+        "n_train": members[0]["metrics"]["train"]["n"],
         "n_val": scores["val"]["n"],
         "n_test": scores["test"]["n"],
         "seeds": list(seeds),
@@ -343,6 +310,7 @@ def _ensemble_fold(
         "calibration": ensemble["calibration"],
         "device": members[0]["device"],
     }
+    return result, members[0]
 
 
 def summarize(

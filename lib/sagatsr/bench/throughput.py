@@ -128,14 +128,16 @@ def _model_and_optimizer(
 class _StepNetwork(torch.nn.Module):
     """The model's standardised predictions ``(B, n_targets)`` for a batch, compiled or not.
 
-    What a step calls, and what DDP wraps: the compiled core is called from inside
-    its forward, as in :meth:`sagatsr.train.module.SAGATModule._training_forward`.
+    What a step calls, and what DDP wraps: the compiled core
+    (:meth:`sagatsr.model.SAGAT.compiled_core`, as training compiles it) is called
+    from inside its forward, as in
+    :meth:`sagatsr.train.module.SAGATModule._training_forward`.
     """
 
     def __init__(self, model: SAGAT, compile_core: bool) -> None:
         super().__init__()
         self.model = model
-        self._core = torch.compile(model.core, dynamic=True) if compile_core else model.core
+        self._core = model.compiled_core() if compile_core else model.core
 
     def forward(self, batch: Any) -> torch.Tensor:
         return self._core(*self.model.core_inputs(batch))[0]

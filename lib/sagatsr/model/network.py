@@ -159,6 +159,20 @@ class SAGAT(nn.Module):
         num_graphs = int(getattr(data, "num_graphs", 1))
         return x, u, z, batch, num_graphs, data.edge_index, data.edge_distance, data.edge_shell
 
+    def compiled_core(self) -> Any:
+        """:meth:`core` through ``torch.compile`` with symbolic sizes, as training runs it.
+
+        Atoms and edges per batch change with every batch, so the sizes are
+        symbolic (``dynamic=True``): one graph instead of a recompilation per
+        shape. Compilation happens on the first call. The training step
+        (``sagatsr train --compile``) and the throughput benchmark both call
+        this, so the benchmark times exactly what training runs.
+
+        Returns:
+            A callable with :meth:`core`'s arguments and results.
+        """
+        return torch.compile(self.core, dynamic=True)
+
     def core(
         self,
         x: Tensor,

@@ -59,11 +59,15 @@ def _relative_to(member: Path, out_dir: Path) -> str:
         return str(member.resolve())
 
 
-def ensemble_predictions(member_dirs: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
-    """Mean and spread of the members' predictions, per id and part.
+def combine_predictions(
+    frames: Sequence[pd.DataFrame], names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Mean and spread of members' prediction tables, per id and part.
 
     Args:
-        member_dirs: Finished run folders trained on the same split and target.
+        frames: One table per member with columns ``id``, ``part``, the target
+            and ``prediction`` (a run's ``predictions.csv``), in the same row order.
+        names: The members' names for error messages (default: their positions).
 
     Returns:
         Columns ``id``, ``part``, the target, ``prediction`` (member mean) and
@@ -73,16 +77,14 @@ def ensemble_predictions(member_dirs: Sequence[str | os.PathLike[str]]) -> pd.Da
         ValueError: With fewer than two members, or members that predicted
             different ids or targets.
     """
-    if len(member_dirs) < 2:
+    if len(frames) < 2:
         raise ValueError("an ensemble needs at least two members")
-    frames = [Run(folder).predictions() for folder in member_dirs]
+    names = list(names) if names is not None else [f"member {i}" for i in range(len(frames))]
     target = frames[0].columns[2]
-    first = frames[0][["id", "part", target]]
-    for folder, frame in zip(member_dirs, frames, strict=True):
-        if not frame[["id", "part", target]].equals(first):
-            raise ValueError(
-                f"{folder} predicted other structures or targets than {member_dirs[0]}"
-            )
+    first = frames[0][["id", "part", target]].reset_index(drop=True)
+    for name, frame in zip(names, frames, strict=True):
+        if not frame[["id", "part", target]].reset_index(drop=True).equals(first):
+            raise ValueError(f"{name} predicted other structures or targets than {names[0]}")
     stacked = np.stack([frame["prediction"].to_numpy(dtype=np.float64) for frame in frames])
     out = first.copy()
     out["prediction"] = stacked.mean(axis=0)
@@ -90,29 +92,36 @@ def ensemble_predictions(member_dirs: Sequence[str | os.PathLike[str]]) -> pd.Da
     return out
 
 
-def evaluate_ensemble(
-    out_dir: str | os.PathLike[str],
-    member_dirs: Sequence[str | os.PathLike[str]],
-    *,
-    command: str | None = None,
-) -> dict[str, Any]:
-    """Combine finished members, calibrate on validation, evaluate; write the ensemble files.
+def ensemble_predictions(member_dirs: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
+    """:func:`combine_predictions` of finished run folders trained on one split and target."""
+    if len(member_dirs) < 2:
+        raise ValueError("an ensemble needs at least two members")
+    frames = [Run(folder).predictions() for folder in member_dirs]
+    return combine_predictions(frames, [str(folder) for folder in member_dirs])
+
+
+def ensemble_result(
+    frame: pd.DataFrame, members: Sequence[dict[str, Any]], *, command: str | None = None
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Calibrate the spread on validation and evaluate every part (no files).
 
     Args:
-        out_dir: The ensemble folder.
-        member_dirs: The members' run folders.
-        command: Command recorded in ``ensemble.json``.
+        frame: :func:`combine_predictions` of the members (any of the parts
+            ``train``, ``val``, ``test``; ``val`` is required).
+        members: The members' ``metrics.json`` contents, in member order.
+        command: Command recorded in the result.
 
     Returns:
-        The content of ``ensemble.json``.
+        ``(result, frame)``: the content of ``ensemble.json`` without its member
+        folders, and ``frame`` with the column ``uncertainty`` (half-width of the
+        calibrated 68 % interval) added.
     """
-    frame = ensemble_predictions(member_dirs)
+    frame = frame.copy()
     target = frame.columns[2]
     by_part = {part: frame[frame["part"] == part] for part in PARTS}
     val = by_part["val"]
     calibration = calibrate_spread(val[target], val["prediction"], val["spread"])
     frame["uncertainty"] = calibration.half_width(frame["spread"].to_numpy(), 0.68)
-    members = [Run(folder).metrics() for folder in member_dirs]
     scores = {
         part: regression_metrics(rows[target], rows["prediction"])
         for part, rows in by_part.items()
@@ -135,7 +144,6 @@ def evaluate_ensemble(
         ),
         "target": target,
         "unit": members[0]["unit"],
-        "members": [_relative_to(Path(folder), Path(out_dir)) for folder in member_dirs],
         "seeds": [m["train_config"]["seed"] for m in members],
         "metrics": scores,
         "member_test_mae": member_test,
@@ -147,7 +155,33 @@ def evaluate_ensemble(
         "train_config": {k: v for k, v in members[0]["train_config"].items() if k != "seed"},
         **run_info(command),
     }
+    return result, frame
+
+
+def evaluate_ensemble(
+    out_dir: str | os.PathLike[str],
+    member_dirs: Sequence[str | os.PathLike[str]],
+    *,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Combine finished members, calibrate on validation, evaluate; write the ensemble files.
+
+    Args:
+        out_dir: The ensemble folder.
+        member_dirs: The members' run folders.
+        command: Command recorded in ``ensemble.json``.
+
+    Returns:
+        The content of ``ensemble.json``.
+    """
     folder = Path(out_dir)
+    result, frame = ensemble_result(
+        ensemble_predictions(member_dirs),
+        [Run(member).metrics() for member in member_dirs],
+        command=command,
+    )
+    members = [_relative_to(Path(member), folder) for member in member_dirs]
+    result = {**result, "members": members}
     with atomic_open(folder / PREDICTIONS_FILE, "w", newline="") as handle:
         frame.to_csv(handle, index=False)
     write_json(folder / ENSEMBLE_FILE, result)

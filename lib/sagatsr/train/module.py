@@ -54,9 +54,7 @@ class SAGATModule(pl.LightningModule):
         core = self.model.core
         if self.train_config.compile:
             if self._compiled_core is None:
-                # Shapes change with every batch (atoms and edges per structure):
-                # one graph with symbolic sizes instead of a recompilation per shape.
-                self._compiled_core = torch.compile(self.model.core, dynamic=True)
+                self._compiled_core = self.model.compiled_core()
             core = self._compiled_core
         return core(*self.model.core_inputs(batch))
 
