@@ -8,6 +8,7 @@ from sagatsr.bench.matbench_parts import (
     member_predictions,
     member_recipe,
     read_member_part,
+    split_labels,
     write_member_part,
 )
 from sagatsr.train.config import TrainConfig
@@ -55,7 +56,8 @@ def test_a_member_part_round_trips_its_predictions_with_the_split_labels(
     assert read_member_part(tmp_path, 0, 0, recipe) is None  # no part for seed 0
     part = read_member_part(tmp_path, 0, 1, recipe)
     assert part["metrics"] == metrics and part["commit"]
-    restored = member_predictions(part, split, "e_form", str(path))
+    labels = split_labels(prepared.out_dir, "all", "matbench_fold0", "e_form")
+    restored = member_predictions(part, labels, "e_form", str(path))
     pd.testing.assert_frame_equal(restored, frame)
     with pytest.raises(ValueError, match="test predictions are for other structures"):
-        member_predictions(part, {**split, "test": split["val"]}, "e_form", str(path))
+        member_predictions(part, {**labels, "test": labels["val"]}, "e_form", str(path))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,19 +36,19 @@ from sagatsr.bench.matbench_parts import (
     member_recipe,
     read_fold_part,
     read_member_part,
+    split_labels,
     write_fold_part,
     write_member_part,
 )
 from sagatsr.io_utils import write_json
-from sagatsr.prepare import PreparedDataset
 from sagatsr.provenance import run_info
 from sagatsr.train.config import TrainConfig
-from sagatsr.train.data import load_split_parts
 from sagatsr.train.ensemble import (
     combine_predictions,
     ensemble_result,
     evaluate_ensemble,
     member_folder,
+    train_member,
 )
 from sagatsr.train.pipeline import train_on_split
 from sagatsr.train.run import Run
@@ -239,20 +238,21 @@ def _ensemble_fold(
     members: list[dict[str, Any]] = []
     frames: list[pd.DataFrame] = []
     local: list[Path] = []
-    split_parts = None
+    labels = None
     for seed in seeds:
         run = Run(member_folder(folder, seed))
         wanted = member_recipe(recipe, seed)
         stored = read_member_part(parts_dir, fold, seed, wanted)
         if stored is None:
-            train_on_split(
+            train_member(
                 prepared_dir,
                 subset=subset,
                 split=split,
                 target=target,
-                out_dir=run.folder,
+                out_dir=folder,
+                seed=seed,
                 model_settings=model_settings,
-                train_config=replace(train_config, seed=int(seed)),
+                train_config=train_config,
                 command=command,
             )
         if run.is_finished():
@@ -264,17 +264,17 @@ def _ensemble_fold(
                 write_member_part(parts_dir, fold, seed, wanted, metrics, predictions, command)
             local.append(run.folder)
         else:  # finished in another session: its part holds what the fold needs
-            if split_parts is None:
-                prepared = PreparedDataset.load(prepared_dir)
-                split_parts = load_split_parts(prepared, subset, split, target)[1]
+            if labels is None:
+                labels = split_labels(prepared_dir, subset, split, target)
             metrics = stored["metrics"]
             where = str(member_part_path(parts_dir, fold, seed))
-            predictions = member_predictions(stored, split_parts, target, where)
+            predictions = member_predictions(stored, labels, target, where)
         members.append(metrics)
         frames.append(predictions)
     if len(local) == len(seeds):  # every member here: an ensemble folder to predict with
-        evaluate_ensemble(folder, local, command=command)
-    ensemble, _ = ensemble_result(combine_predictions(frames), members, command=command)
+        ensemble = evaluate_ensemble(folder, local, command=command)
+    else:
+        ensemble, _ = ensemble_result(combine_predictions(frames), members, command=command)
     scores = ensemble["metrics"]
     # Accuracy against compute: the ensemble of the first k members, k = 1 .. K.
     by_size = []

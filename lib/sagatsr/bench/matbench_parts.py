@@ -22,16 +22,16 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sagatsr.io_utils import write_json
+from sagatsr.prepare import PreparedDataset
 from sagatsr.provenance import run_info
 from sagatsr.train.config import TrainConfig
-
-if TYPE_CHECKING:
-    from sagatsr.train.data import LabelledGraphs
+from sagatsr.train.data import labelled_ids, saved_split
 
 #: The parts whose predictions a member part keeps: the validation part (the
 #: ensemble's calibration) and the test part (its score).
@@ -204,15 +204,29 @@ def write_member_part(
     return path
 
 
+def split_labels(
+    prepared_dir: str | os.PathLike[str], subset: str, split: str, target: str
+) -> dict[str, list[tuple[str, float]]]:
+    """``(id, label)`` of the graphs of each of :data:`PREDICTED_PARTS` (no graphs loaded).
+
+    The ids are those a run trained on the split predicts, in its order
+    (:func:`sagatsr.train.data.labelled_ids`).
+    """
+    prepared = PreparedDataset.load(prepared_dir)
+    saved = saved_split(prepared, subset, split)
+    return {
+        name: labelled_ids(prepared, getattr(saved, name), target)[0] for name in PREDICTED_PARTS
+    }
+
+
 def member_predictions(
-    part: dict[str, Any], split_parts: dict[str, LabelledGraphs], target: str, where: str
+    part: dict[str, Any], labels: dict[str, list[tuple[str, float]]], target: str, where: str
 ) -> pd.DataFrame:
     """A member part's predictions with the prepared split's ids and labels.
 
     Args:
         part: A member part (:func:`read_member_part`).
-        split_parts: The prepared split's graphs per part
-            (:func:`sagatsr.train.data.load_split_parts`).
+        labels: :func:`split_labels` of the split.
         target: Target name (the column of the labels).
         where: The part's file, for error messages.
 
@@ -226,8 +240,8 @@ def member_predictions(
     """
     frames = []
     for name in PREDICTED_PARTS:
-        stored, graphs = part["predictions"][name], split_parts[name]
-        ids = [str(i) for i in graphs.ids]
+        stored = part["predictions"][name]
+        ids = [str(graph_id) for graph_id, _ in labels[name]]
         if len(ids) != stored["n"] or ids_digest(ids) != stored["ids_sha256"]:
             raise ValueError(
                 f"{where}: its {name} predictions are for other structures than the prepared "
@@ -238,7 +252,8 @@ def member_predictions(
                 {
                     "id": ids,
                     "part": name,
-                    target: graphs.targets,
+                    # As a run's graphs hold the labels (float32), and its predictions.csv.
+                    target: np.float32([value for _, value in labels[name]]).astype(np.float64),
                     "prediction": stored["prediction"],
                 }
             )

@@ -34,6 +34,43 @@ class LabelledGraphs:
         return np.array([float(g.y.reshape(-1)[0]) for g in self.graphs])
 
 
+def labelled_ids(
+    prepared: PreparedDataset, ids: Sequence[str], target: str
+) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
+    """The ids of ``ids`` that have a graph and a value of ``target``, without loading graphs.
+
+    Args:
+        prepared: A prepared dataset.
+        ids: Ids to take.
+        target: A target of the dataset.
+
+    Returns:
+        ``(kept, excluded)``: ``(id, value)`` in the order of ``ids`` (value in the
+        target's unit), and ``(id, reason)`` of the ids left out (no graph, or a
+        missing target).
+
+    Raises:
+        KeyError: If ``target`` is not a target of the dataset.
+    """
+    names = [t["name"] for t in prepared.manifest["targets"]]
+    if target not in names:
+        raise KeyError(f"{prepared.name} has no target {target!r} (targets: {', '.join(names)})")
+    values = prepared.records()[target]
+    store = prepared.graphs()
+    kept: list[tuple[str, float]] = []
+    excluded: list[tuple[str, str]] = []
+    for graph_id in ids:
+        if graph_id not in store:
+            excluded.append((graph_id, "no graph (see graph_failures.csv)"))
+            continue
+        value = float(values.get(graph_id, math.nan))
+        if math.isnan(value):
+            excluded.append((graph_id, f"missing target {target}"))
+            continue
+        kept.append((graph_id, value))
+    return kept, excluded
+
+
 def labelled_graphs(prepared: PreparedDataset, ids: Sequence[str], target: str) -> LabelledGraphs:
     """Graphs of ``ids`` labelled with ``target``.
 
@@ -44,25 +81,15 @@ def labelled_graphs(prepared: PreparedDataset, ids: Sequence[str], target: str) 
 
     Returns:
         The graphs; ids without a graph or with a missing target are listed in
-        ``excluded`` with the reason, never dropped silently.
+        ``excluded`` with the reason (:func:`labelled_ids`), never dropped silently.
 
     Raises:
         KeyError: If ``target`` is not a target of the dataset.
     """
-    names = [t["name"] for t in prepared.manifest["targets"]]
-    if target not in names:
-        raise KeyError(f"{prepared.name} has no target {target!r} (targets: {', '.join(names)})")
-    values = prepared.records()[target]
+    kept, excluded = labelled_ids(prepared, ids, target)
     store = prepared.graphs()
-    out = LabelledGraphs()
-    for graph_id in ids:
-        if graph_id not in store:
-            out.excluded.append((graph_id, "no graph (see graph_failures.csv)"))
-            continue
-        value = float(values.get(graph_id, math.nan))
-        if math.isnan(value):
-            out.excluded.append((graph_id, f"missing target {target}"))
-            continue
+    out = LabelledGraphs(excluded=excluded)
+    for graph_id, value in kept:
         position = int(store.index_of([graph_id])[0])
         out.ids.append(graph_id)
         out.graphs.append(to_data(store.graph(position), graph_id=graph_id, y=np.array([value])))
@@ -87,15 +114,25 @@ def load_split_parts(
         FileNotFoundError: If the split does not exist; the message lists the
             splits of the subset.
     """
+    saved = saved_split(prepared, subset, split)
+    parts = {
+        part: labelled_graphs(prepared, getattr(saved, part), target)
+        for part in ("train", "val", "test")
+    }
+    return saved, parts
+
+
+def saved_split(prepared: PreparedDataset, subset: str, split: str) -> Split:
+    """The ids of a saved split's parts.
+
+    Raises:
+        FileNotFoundError: If the split does not exist; the message lists the
+            splits of the subset.
+    """
     folder = prepared.out_dir / "splits" / subset / split
     if not folder.is_dir():
         available = sorted(p.name for p in (prepared.out_dir / "splits" / subset).glob("*"))
         raise FileNotFoundError(
             f"{prepared.name} has no split {subset}/{split} (available: {', '.join(available)})"
         )
-    saved = load_split(folder)
-    parts = {
-        part: labelled_graphs(prepared, getattr(saved, part), target)
-        for part in ("train", "val", "test")
-    }
-    return saved, parts
+    return load_split(folder)

@@ -221,25 +221,63 @@ def train_ensemble(
     """
     if len(set(seeds)) < 2 or len(set(seeds)) != len(seeds):
         raise ValueError(f"an ensemble needs at least two distinct seeds, got {list(seeds)}")
-    # Lightning is loaded only to train, so that predicting with an ensemble starts quickly.
-    from sagatsr.train.pipeline import train_on_split
-
-    train_config = train_config or TrainConfig()
-    folders = []
     for seed in seeds:
-        folder = member_folder(out_dir, seed)
-        train_on_split(
+        train_member(
             prepared_dir,
             subset=subset,
             split=split,
             target=target,
-            out_dir=folder,
+            out_dir=out_dir,
+            seed=seed,
             model_settings=model_settings,
-            train_config=replace(train_config, seed=int(seed)),
+            train_config=train_config,
             command=command,
         )
-        folders.append(folder)
+    folders = [member_folder(out_dir, seed) for seed in seeds]
     return evaluate_ensemble(out_dir, folders, command=command)
+
+
+def train_member(
+    prepared_dir: str | os.PathLike[str],
+    *,
+    subset: str,
+    split: str,
+    target: str,
+    out_dir: str | os.PathLike[str],
+    seed: int,
+    model_settings: dict[str, Any] | None = None,
+    train_config: TrainConfig | None = None,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Train (or resume) the member of ``seed`` in ``member_folder(out_dir, seed)``.
+
+    Args:
+        prepared_dir: Prepared dataset folder.
+        subset: Subset name.
+        split: Split name.
+        target: Target name.
+        out_dir: Ensemble folder.
+        seed: The member's seed (replaces ``train_config.seed``).
+        model_settings: Model overrides.
+        train_config: Training settings.
+        command: Command recorded in the member's ``metrics.json``.
+
+    Returns:
+        The member's ``metrics.json``.
+    """
+    # Lightning is loaded only to train, so that predicting with an ensemble starts quickly.
+    from sagatsr.train.pipeline import train_on_split
+
+    return train_on_split(
+        prepared_dir,
+        subset=subset,
+        split=split,
+        target=target,
+        out_dir=member_folder(out_dir, seed),
+        model_settings=model_settings,
+        train_config=replace(train_config or TrainConfig(), seed=int(seed)),
+        command=command,
+    )
 
 
 def model_dir_of(folder: str | os.PathLike[str]) -> Path:

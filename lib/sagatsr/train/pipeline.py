@@ -24,9 +24,15 @@ from sagatsr.provenance import run_info
 from sagatsr.sr.units import format_quantity
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs, load_split_parts
+from sagatsr.train.fit_process import in_fit_process, train_in_own_process
 from sagatsr.train.metrics import regression_metrics
 from sagatsr.train.run import Run
-from sagatsr.train.runner import fit_model, predict_graphs, save_best_model
+from sagatsr.train.runner import (
+    fit_model,
+    predict_graphs,
+    save_best_model,
+    training_processes,
+)
 
 
 def model_config_for(prepared: PreparedDataset, **overrides: Any) -> ModelConfig:
@@ -111,9 +117,27 @@ def train_on_split(
 
     Returns:
         The content of ``metrics.json``.
+
+    Raises:
+        RuntimeError: With ``devices`` > 1, if training failed: such a training
+            runs in a fresh Python process (:mod:`sagatsr.train.fit_process`), so
+            that one command can train several data-parallel models.
     """
-    prepared = PreparedDataset.load(prepared_dir)
     train_config = train_config or TrainConfig()
+    if training_processes(train_config) > 1 and not in_fit_process():
+        # One data-parallel fit per process (see sagatsr.train.fit_process).
+        return train_in_own_process(
+            prepared_dir,
+            subset=subset,
+            split=split,
+            target=target,
+            out_dir=out_dir,
+            model_settings=model_settings,
+            train_config=train_config,
+            resume=resume,
+            command=command,
+        )
+    prepared = PreparedDataset.load(prepared_dir)
     _, parts = load_split_parts(prepared, subset, split, target)
     model_config = model_config_for(prepared, **(model_settings or {}))
     result = fit_model(

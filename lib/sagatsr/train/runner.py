@@ -40,6 +40,9 @@ from sagatsr.train.run import Run
 logger = logging.getLogger(__name__)
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_mae", "lr", "seconds", "cpu_seconds")
+# Data-parallel fits started in this process (at most one works, see
+# sagatsr.train.fit_process).
+_data_parallel_fits = 0
 
 
 class HistoryCallback(Callback):
@@ -289,16 +292,26 @@ def _accelerator(config: TrainConfig) -> str:
     return "gpu" if torch.cuda.is_available() else "cpu"
 
 
-def _cpu_processes(config: TrainConfig, accelerator: str) -> int:
-    """Training processes that share this machine's cores (DDP ranks on CPU)."""
-    if accelerator != "cpu":
-        return 1
+def training_processes(config: TrainConfig) -> int:
+    """Processes one fit with ``config`` runs in: Lightning's device count (DDP ranks).
+
+    ``devices="auto"`` is one CPU process, or every visible GPU; a list counts its
+    entries; ``-1`` is every GPU (on CPU one process).
+    """
     devices = config.devices
-    if isinstance(devices, int):
-        return max(1, devices)
+    if isinstance(devices, str) and devices.lstrip("-").isdigit():
+        devices = int(devices)
     if isinstance(devices, (list, tuple)):
         return max(1, len(devices))
-    return 1
+    gpu = _accelerator(config) != "cpu"
+    if devices == "auto" or devices == -1:
+        return max(1, torch.cuda.device_count()) if gpu else 1
+    return max(1, devices) if isinstance(devices, int) else 1
+
+
+def _cpu_processes(config: TrainConfig, accelerator: str) -> int:
+    """Training processes that share this machine's cores (DDP ranks on CPU)."""
+    return training_processes(config) if accelerator == "cpu" else 1
 
 
 def fit_model(
@@ -335,6 +348,9 @@ def fit_model(
         SystemExit: With status 0, in the processes of rank > 0 that Lightning
             starts for data-parallel training (``devices`` > 1): once training is
             done, only rank 0 evaluates and writes the run folder.
+        RuntimeError: On a second data-parallel fit in one process (Lightning
+            cannot start its peers; :mod:`sagatsr.train.fit_process` runs each
+            in its own process).
     """
     with quiet_lightning():
         return _fit(
@@ -364,6 +380,15 @@ def _fit(
         raise ValueError(
             f"need training and validation graphs (got {len(train.graphs)} and {len(val.graphs)})"
         )
+    global _data_parallel_fits
+    if training_processes(train_config) > 1:
+        if _data_parallel_fits:
+            raise RuntimeError(
+                "this process already ran a data-parallel fit, and Lightning cannot start "
+                "the peer processes of a second one: train each run in its own process "
+                "(sagatsr.train.pipeline.train_on_split does so with devices > 1)"
+            )
+        _data_parallel_fits += 1
     started = time.perf_counter()
     accelerator = _accelerator(train_config)
     cpu = configure_cpu(train_config.threads, processes=_cpu_processes(train_config, accelerator))

@@ -1,0 +1,147 @@
+"""Every data-parallel training run in a fresh Python process.
+
+Lightning's subprocess launcher starts the processes of rank > 0 only when
+``LOCAL_RANK`` is not yet in the environment, and it sets that variable in the
+calling process; the processes it starts end after their one fit
+(:func:`sagatsr.train.runner.fit_model`). A process can therefore run one
+data-parallel fit: a second one would wait for peers that are gone (gloo:
+"Connection closed by peer"). Commands that train several models (ensemble
+members, Matbench folds, one model per target) with ``devices`` > 1 run each
+:func:`sagatsr.train.pipeline.train_on_split` as
+
+    python -m sagatsr.train.fit_process REQUEST.json
+
+REQUEST.json holds the call's arguments (written by :func:`train_in_own_process`
+to a temporary folder, removed afterwards). The child's Lightning starts its
+peers with the same command line; every result is in the run folder, which the
+caller reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sagatsr.io_utils import write_json
+from sagatsr.train.config import TrainConfig
+from sagatsr.train.run import Run
+
+# Set in the child (and inherited by its peers): train here, do not start another process.
+IN_FIT_PROCESS = "SAGATSR_FIT_PROCESS"
+# What a launcher leaves in a process's environment after a data-parallel fit: a
+# child that inherited them would take itself for a peer of that finished fit.
+_LAUNCHER_VARIABLES = ("LOCAL_RANK", "NODE_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+_ERROR_FILE = "error.txt"
+
+
+def in_fit_process() -> bool:
+    """Whether this process was started by :func:`train_in_own_process` (or is its peer)."""
+    return os.environ.get(IN_FIT_PROCESS) == "1"
+
+
+def train_in_own_process(
+    prepared_dir: str | os.PathLike[str],
+    *,
+    subset: str,
+    split: str,
+    target: str,
+    out_dir: str | os.PathLike[str],
+    model_settings: dict[str, Any] | None,
+    train_config: TrainConfig,
+    resume: bool,
+    command: str | None,
+) -> dict[str, Any]:
+    """Run :func:`sagatsr.train.pipeline.train_on_split` in a fresh Python process.
+
+    The arguments are :func:`~sagatsr.train.pipeline.train_on_split`'s. The child
+    inherits this process's environment without a launcher's rank variables,
+    and its log levels.
+
+    Returns:
+        The run's ``metrics.json``.
+
+    Raises:
+        RuntimeError: If the child failed (with its error message when it wrote
+            one; its log and traceback went to this process's stderr).
+    """
+    with tempfile.TemporaryDirectory(prefix="sagatsr_fit_") as scratch:
+        request = Path(scratch) / "request.json"
+        write_json(
+            request,
+            {
+                "prepared_dir": str(Path(prepared_dir).resolve()),
+                "subset": subset,
+                "split": split,
+                "target": target,
+                "out_dir": str(Path(out_dir).resolve()),
+                "model_settings": model_settings or {},
+                "train_config": train_config.to_dict(),
+                "resume": resume,
+                "command": command,
+                "log_level": logging.getLogger().getEffectiveLevel(),
+                "runtime_log_level": logging.getLogger("sagatsr.runtime").getEffectiveLevel(),
+            },
+        )
+        env = {k: v for k, v in os.environ.items() if k not in _LAUNCHER_VARIABLES}
+        env[IN_FIT_PROCESS] = "1"
+        completed = subprocess.run(
+            [sys.executable, "-m", "sagatsr.train.fit_process", str(request)],
+            env=env,
+            check=False,
+        )
+        error_file = Path(scratch) / _ERROR_FILE
+        message = error_file.read_text().strip() if error_file.is_file() else ""
+    if completed.returncode != 0:
+        detail = f": {message}" if message else " (its messages are above)"
+        raise RuntimeError(
+            f"training {out_dir} in its own process failed with exit status "
+            f"{completed.returncode}{detail}"
+        )
+    return Run(out_dir).metrics()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Train the run described by a request file (the child's entry point).
+
+    Args:
+        argv: ``[REQUEST.json]`` (``sys.argv[1:]`` when ``None``).
+
+    Returns:
+        0 on success; 1 when training raised one of the errors a command
+        reports (its message also goes to ``error.txt`` beside the request).
+    """
+    from sagatsr.runtime import retain_freed_memory
+    from sagatsr.train.pipeline import train_on_split
+
+    (request_path,) = list(sys.argv[1:] if argv is None else argv)
+    request = json.loads(Path(request_path).read_text())
+    logging.basicConfig(level=request["log_level"], format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("sagatsr.runtime").setLevel(request["runtime_log_level"])
+    retain_freed_memory()
+    try:
+        train_on_split(
+            request["prepared_dir"],
+            subset=request["subset"],
+            split=request["split"],
+            target=request["target"],
+            out_dir=request["out_dir"],
+            model_settings=request["model_settings"],
+            train_config=TrainConfig.from_dict(request["train_config"]),
+            resume=request["resume"],
+            command=request["command"],
+        )
+    except (FileNotFoundError, ValueError, KeyError, RuntimeError) as error:
+        (Path(request_path).parent / _ERROR_FILE).write_text(f"{type(error).__name__}: {error}")
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
