@@ -1,7 +1,9 @@
 """sagatsr.cif_files: files read into graphs by workers, started before torch is imported."""
 
+import shutil
 import subprocess
 import sys
+from concurrent.futures import CancelledError
 from dataclasses import replace
 
 import numpy as np
@@ -72,3 +74,27 @@ def test_files_read_with_other_graph_settings_are_refused(model_dir, many_files)
 def test_a_wrong_model_folder_is_named_before_any_file_is_read(tmp_path, many_files) -> None:
     with pytest.raises(FileNotFoundError, match=str(tmp_path / "nomodel")):
         PendingFiles.for_model(tmp_path / "nomodel", many_files, workers=2)
+
+
+def test_cancelled_reading_drops_the_files_not_started(many_files) -> None:
+    # 5 chunks of 16 files for 2 workers: at most 3 are handed out at once, so
+    # cancelling at once leaves chunks that are never read.
+    pending = PendingFiles(many_files, NeighborConfig(), workers=2)
+    pending.cancel()
+    with pytest.raises(CancelledError):
+        pending.read()
+
+
+def test_a_model_that_cannot_be_loaded_is_named_and_exits_1(model_dir, many_files, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(model_dir, broken / "model")
+    (broken / "model" / "state.pt").write_bytes(b"garbage")
+    done = subprocess.run(
+        [sys.executable, "-m", "sagatsr", "predict", str(broken), *many_files, "--workers", "2"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert f"{broken / 'model' / 'state.pt'} is not a readable model state" in done.stderr
+    assert "Traceback" not in done.stderr

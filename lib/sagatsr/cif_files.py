@@ -149,7 +149,9 @@ class GraphReading:
         self._pool: ProcessPoolExecutor | None = None
         self._chunks: list[Future[list[FileGraph]]] = []
         if workers > 1 and len(self._paths) >= 64:
-            size = max(16, len(self._paths) // (4 * workers))
+            # Chunks of 16-64 files: enough to amortise a round trip, small enough that
+            # the workers finish together and that cancel() leaves little running.
+            size = min(64, max(16, len(self._paths) // (4 * workers)))
             context = multiprocessing.get_context("fork")
             self._pool = ProcessPoolExecutor(workers, mp_context=context)
             self._chunks = [
@@ -165,6 +167,15 @@ class GraphReading:
             return [entry for chunk in self._chunks for entry in chunk.result()]
         finally:
             self._pool.shutdown()
+
+    def cancel(self) -> None:
+        """Stop reading: chunks not started are dropped, the workers end after their current one.
+
+        For a caller that will not ask for :meth:`result` (its model failed to
+        load); without it the workers would read every file before the process exits.
+        """
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def read_files(
@@ -226,6 +237,10 @@ class PendingFiles:
 
         config, _ = read_model_config(model_dir_of(model_folder))
         return cls(inputs, config.neighbors, workers=workers)
+
+    def cancel(self) -> None:
+        """Stop reading the files (see :meth:`GraphReading.cancel`)."""
+        self._reading.cancel()
 
     def read(self) -> list[tuple[str, str, FileGraph | None]]:
         """``(path, error, graph)`` per entry; ``graph`` is ``None`` for an input error."""

@@ -370,11 +370,14 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     # The workers read the files while this process imports torch and loads the model.
     pending = PendingFiles.for_model(args.model, args.cifs, workers=args.workers)
-    from sagatsr.predict import Predictor, format_predictions, predictions_as_json
+    try:
+        from sagatsr.predict import Predictor, format_predictions, predictions_as_json
 
-    results = Predictor(args.model).predict_pending(
-        pending, top_k=args.top, batch_size=args.batch_size
-    )
+        predictor = Predictor(args.model)
+    except BaseException:
+        pending.cancel()  # no reading of files that will not be predicted
+        raise
+    results = predictor.predict_pending(pending, top_k=args.top, batch_size=args.batch_size)
     if args.json:
         print(json.dumps(predictions_as_json(results), indent=2))
     else:

@@ -59,6 +59,18 @@ def test_missing_files_are_reported(saved, tmp_path) -> None:
         load_model(folder)
 
 
+@pytest.mark.parametrize("content", [b"garbage", b""], ids=["garbage", "empty"])
+def test_an_unreadable_weights_file_is_named(saved, content) -> None:
+    _, folder = saved
+    whole = (folder / "state.pt").read_bytes()
+    (folder / "state.pt").write_bytes(content)
+    with pytest.raises(ValueError, match=r"state\.pt is not a readable model state"):
+        load_model(folder)
+    (folder / "state.pt").write_bytes(whole[: len(whole) // 2])  # truncated
+    with pytest.raises(ValueError, match=r"state\.pt is not a readable model state"):
+        load_model(folder)
+
+
 def test_version_1_0_model_loads_without_its_unused_edge_weights(saved) -> None:
     model, folder = saved
     # Version 1.0 saved an edge MLP in the last attention layer that no output used.

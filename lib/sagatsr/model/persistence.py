@@ -131,8 +131,8 @@ def load_model(
 
     Raises:
         FileNotFoundError: If the folder or one of its files is missing.
-        ValueError: If the model version is incompatible or the catalog
-            versions differ.
+        ValueError: If the model version is incompatible, the catalog
+            versions differ, or the weights file cannot be read.
     """
     path = Path(folder)
     config, _ = read_model_config(path)
@@ -143,12 +143,20 @@ def load_model(
             f"{expected_catalog_version!r}; retrain the model or re-featurize the structures "
             f"with catalog version {config.catalog_version!r}"
         )
+    import pickle
+
     import torch
 
     from sagatsr.model.network import SAGAT, unused_edge_weight_names
 
     model = SAGAT(config)
-    state = torch.load(path / STATE_FILE, map_location=map_location, weights_only=True)
+    try:
+        state = torch.load(path / STATE_FILE, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, EOFError, RuntimeError) as error:
+        raise ValueError(
+            f"{path / STATE_FILE} is not a readable model state (truncated, corrupt, or not "
+            f"written by sagatsr; {type(error).__name__})"
+        ) from error
     for key in unused_edge_weight_names(state, config):  # a version 1.0 model
         del state[key]
     model.load_state_dict(state)
