@@ -4,6 +4,7 @@ from sagatsr.model.config import MODEL_SIZES
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.recipe import (
     CPU_RECIPE,
+    MEDIUM_RECIPE,
     RECIPE_OPTIONS,
     build_configs,
     option_types,
@@ -39,7 +40,10 @@ def test_the_command_line_offers_every_named_encoding_and_size() -> None:
 def test_every_option_is_typed_and_the_cpu_recipe_is_valid() -> None:
     assert set(option_types()) == set(RECIPE_OPTIONS)
     model, train = build_configs(**CPU_RECIPE)
-    assert model["hidden"] == 64 and train.batch_size == 256 and train.ema_decay == 0.999
+    assert model["hidden"] == 128 and model["layers"] == 3
+    assert train.batch_size == 256 and train.ema_decay == 0.999
+    medium, _ = build_configs(**MEDIUM_RECIPE)
+    assert medium["hidden"] == 64 and {**medium, "hidden": 128} == model
 
 
 def test_unknown_names_and_sizes_are_refused() -> None:
@@ -66,3 +70,4 @@ def test_every_recipe_option_is_a_command_line_option(capsys) -> None:
         assert hasattr(args, name), name
     assert args.warmup_fraction == 0.2 and args.deterministic is False and args.compile is True
     assert args.size == "medium" and args.batch_size == CPU_RECIPE["batch_size"]
+    assert args.hidden == 128

@@ -13,7 +13,7 @@ standard deviation), so a sharper encoding cannot hide a loss of accuracy.
 
 The accuracy check on a real benchmark is :func:`fold0_validation`: the
 Matbench fold-0 model of the command line's recipe
-(:data:`sagatsr.train.recipe.CPU_RECIPE`) trained with each encoding, compared
+(:data:`sagatsr.train.recipe.MEDIUM_RECIPE`) trained with each encoding, compared
 on the fold's validation slice only (its test part is not looked at).
 """
 
@@ -44,7 +44,7 @@ from sagatsr.model.config import ENCODINGS
 from sagatsr.prepare import PreparedDataset
 from sagatsr.provenance import parts_provenance, run_info
 from sagatsr.train.pipeline import model_config_for, train_on_split
-from sagatsr.train.recipe import CPU_RECIPE, build_configs
+from sagatsr.train.recipe import MEDIUM_RECIPE, build_configs
 
 #: Planted targets of the comparison: the four formulas the paper's encoding found
 #: least reliably (near-duplicate and node targets were always found).
@@ -268,7 +268,7 @@ def fold0_validation(
         prepared_dir: The prepared ``castelli_perovskites`` folder.
         encodings: Names of :data:`ENCODINGS`.
         work_dir: Run folders go to ``work_dir/<encoding>`` (resumable).
-        recipe: Flat recipe parameters (default: :data:`CPU_RECIPE`, seed 0).
+        recipe: Flat recipe parameters (default: :data:`MEDIUM_RECIPE`, seed 0).
         out_path: Result file, rewritten after each encoding.
         command: Command recorded in the result.
 
@@ -282,7 +282,7 @@ def fold0_validation(
     unknown = sorted(set(encodings) - set(ENCODINGS))
     if unknown:
         raise KeyError(f"unknown encoding(s) {unknown}; known: {sorted(ENCODINGS)}")
-    recipe = dict(CPU_RECIPE if recipe is None else recipe)
+    recipe = dict(MEDIUM_RECIPE if recipe is None else recipe)
     result: dict[str, Any] = {
         "recipe": recipe,
         "split": "matbench_fold0",
