@@ -17,11 +17,19 @@ def test_conventional_inputs_are_the_whole_catalog(result, trained_runs) -> None
 
 def test_speedup_result(result, trained_runs, tmp_path) -> None:  # noqa: F811
     out = tmp_path / "sr_speedup.json"
+    # Two fold models of the run: one resumed once (its clocks restart), one never trained.
+    fold0 = tmp_path / "oof" / result.run / "fold0"
+    fold0.mkdir(parents=True)
+    (fold0 / "history.csv").write_text(
+        "epoch,train_loss,val_mae,lr,seconds,cpu_seconds\n"
+        "0,1,1,0.1,10,9\n1,1,1,0.1,20,18\n2,1,1,0.1,5,4\n"
+    )
+    (tmp_path / "oof" / result.run / "fold1").mkdir()
     measured = measure_sr_speedup(
         [result],
         prepared_root=trained_runs / "prepared",
         models_root=trained_runs / "models",
-        oof_root=tmp_path,
+        oof_root=tmp_path / "oof",
         engine="sisso",
         sr_options={"n_sis": 10, "max_dim": 2, "operators": ["+", "-", "*", "/"]},
         top_k=3,
@@ -34,4 +42,6 @@ def test_speedup_result(result, trained_runs, tmp_path) -> None:  # noqa: F811
     assert row["speedup"] == row["conventional"]["sr_seconds"] / row["sa_gat_sr"]["sr_seconds"]
     assert row["one_time_costs"]["dft_inputs"] == DFT_COST_NOTE
     assert row["one_time_costs"]["ep_inference_seconds"] > 0
+    assert row["one_time_costs"]["n_fold_models"] == 1
+    assert row["one_time_costs"]["fold_models_training_seconds"] == 25.0  # 20 + 5 after resume
     assert json.loads(out.read_text())["goal_speedup"] == 23

@@ -36,7 +36,7 @@ from sagatsr.provenance import run_info
 from sagatsr.sr.distill import EP, DistillData, DistillResult, fit_expression
 from sagatsr.train.data import labelled_graphs
 from sagatsr.train.run import Run
-from sagatsr.train.runner import predict_graphs, read_history, training_seconds
+from sagatsr.train.runner import predict_graphs, read_history
 
 #: DFT-derived metadata columns (``records.csv`` ``meta_<name>``) and their units.
 DFT_QUANTITIES: dict[str, str] = {
@@ -95,11 +95,9 @@ def conventional_inputs(
 
 def _one_time_costs(result: DistillResult, run_dir: Path, oof_root: Path) -> dict[str, Any]:
     metrics = Run(run_dir).metrics()
-    fold_seconds = [
-        training_seconds(folder)  # summed over resumes
-        for folder in sorted(oof_root.glob("fold*"))
-        if len(read_history(folder))
-    ]
+    histories = [read_history(folder) for folder in sorted(oof_root.glob("fold*"))]
+    # run_seconds counts every call that resumed a fold model; its last row is the total.
+    fold_seconds = [float(history["run_seconds"].iloc[-1]) for history in histories if len(history)]
     return {
         "gnn_training_seconds": metrics.get("train_seconds"),
         "fold_models_training_seconds": round(sum(fold_seconds), 2),
