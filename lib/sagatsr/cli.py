@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sagatsr import __version__
+from sagatsr.runtime import LOG_FORMAT
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -988,7 +989,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.command_line = shlex.join(["sagatsr", *argv])
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        format=LOG_FORMAT,
     )
     # The thread choice of training is worth seeing without --verbose.
     logging.getLogger("sagatsr.runtime").setLevel(logging.INFO)

@@ -25,6 +25,9 @@ from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
 
+#: How the command line and the processes it starts print log records.
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
 
 def available_cores() -> int:
     """Cores this process may run on (its CPU affinity; else the machine's count)."""

@@ -207,7 +207,7 @@ def write_member_part(
 def split_labels(
     prepared_dir: str | os.PathLike[str], subset: str, split: str, target: str
 ) -> dict[str, list[tuple[str, float]]]:
-    """``(id, label)`` of the graphs of each of :data:`PREDICTED_PARTS` (no graphs loaded).
+    """``(id, label)`` of the graphs of each of :data:`PREDICTED_PARTS` (no graph objects built).
 
     The ids are those a run trained on the split predicts, in its order
     (:func:`sagatsr.train.data.labelled_ids`).

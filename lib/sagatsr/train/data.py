@@ -11,6 +11,7 @@ from torch_geometric.data import Data
 
 from sagatsr.data.splits import Split, load_split
 from sagatsr.graphs.build import to_data
+from sagatsr.graphs.store import GraphStore
 from sagatsr.prepare import PreparedDataset
 
 
@@ -37,7 +38,7 @@ class LabelledGraphs:
 def labelled_ids(
     prepared: PreparedDataset, ids: Sequence[str], target: str
 ) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
-    """The ids of ``ids`` that have a graph and a value of ``target``, without loading graphs.
+    """The ids of ``ids`` that have a graph and a value of ``target`` (no graph objects built).
 
     Args:
         prepared: A prepared dataset.
@@ -52,11 +53,17 @@ def labelled_ids(
     Raises:
         KeyError: If ``target`` is not a target of the dataset.
     """
+    return _labelled(prepared, ids, target, prepared.graphs())
+
+
+def _labelled(
+    prepared: PreparedDataset, ids: Sequence[str], target: str, store: GraphStore
+) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
+    """:func:`labelled_ids` with the graph store already read."""
     names = [t["name"] for t in prepared.manifest["targets"]]
     if target not in names:
         raise KeyError(f"{prepared.name} has no target {target!r} (targets: {', '.join(names)})")
     values = prepared.records()[target]
-    store = prepared.graphs()
     kept: list[tuple[str, float]] = []
     excluded: list[tuple[str, str]] = []
     for graph_id in ids:
@@ -86,8 +93,8 @@ def labelled_graphs(prepared: PreparedDataset, ids: Sequence[str], target: str) 
     Raises:
         KeyError: If ``target`` is not a target of the dataset.
     """
-    kept, excluded = labelled_ids(prepared, ids, target)
     store = prepared.graphs()
+    kept, excluded = _labelled(prepared, ids, target, store)
     out = LabelledGraphs(excluded=excluded)
     for graph_id, value in kept:
         position = int(store.index_of([graph_id])[0])

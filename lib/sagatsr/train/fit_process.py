@@ -114,15 +114,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: ``[REQUEST.json]`` (``sys.argv[1:]`` when ``None``).
 
     Returns:
-        0 on success; 1 when training raised one of the errors a command
-        reports (its message also goes to ``error.txt`` beside the request).
+        0 on success. An error that a command reports (a missing file, invalid
+        data) also goes to ``error.txt`` beside the request, for the caller's
+        message, before it propagates (exit status 1, traceback on stderr).
     """
-    from sagatsr.runtime import retain_freed_memory
+    from sagatsr.runtime import LOG_FORMAT, retain_freed_memory
     from sagatsr.train.pipeline import train_on_split
 
     (request_path,) = list(sys.argv[1:] if argv is None else argv)
     request = json.loads(Path(request_path).read_text())
-    logging.basicConfig(level=request["log_level"], format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=request["log_level"], format=LOG_FORMAT)
     logging.getLogger("sagatsr.runtime").setLevel(request["runtime_log_level"])
     retain_freed_memory()
     try:
