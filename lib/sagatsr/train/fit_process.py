@@ -6,15 +6,15 @@ calling process; the processes it starts end after their one fit
 (:func:`sagatsr.train.runner.fit_model`). A process can therefore run one
 data-parallel fit: a second one would wait for peers that are gone (gloo:
 "Connection closed by peer"). Commands that train several models (ensemble
-members, Matbench folds, one model per target) with ``devices`` > 1 run each
-:func:`sagatsr.train.pipeline.train_on_split` as
+members, Matbench folds, one model per target, the out-of-fold models of a
+distillation) with ``devices`` > 1 run each fit as
 
     python -m sagatsr.train.fit_process REQUEST.json
 
-REQUEST.json holds the call's arguments (written by :func:`train_in_own_process`
-to a temporary folder, removed afterwards). The child's Lightning starts its
-peers with the same command line; every result is in the run folder, which the
-caller reads.
+REQUEST.json names a job of :data:`JOBS` and holds its arguments (written by
+:func:`run_in_own_process` to a temporary folder, removed afterwards). The
+child's Lightning starts its peers with the same command line; every result is
+in the run folder, which the caller reads.
 """
 
 from __future__ import annotations
@@ -46,45 +46,45 @@ def in_fit_process() -> bool:
     return os.environ.get(IN_FIT_PROCESS) == "1"
 
 
-def train_in_own_process(
-    prepared_dir: str | os.PathLike[str],
-    *,
-    subset: str,
-    split: str,
-    target: str,
-    out_dir: str | os.PathLike[str],
-    model_settings: dict[str, Any] | None,
-    train_config: TrainConfig,
-    resume: bool,
-    command: str | None,
-) -> dict[str, Any]:
-    """Run :func:`sagatsr.train.pipeline.train_on_split` in a fresh Python process.
+# The jobs a fit process runs: name -> (module, function). Each takes keyword
+# arguments, ``train_config`` as a TrainConfig (it travels as a dict).
+JOBS = {
+    "train_on_split": ("sagatsr.train.pipeline", "train_on_split"),
+    "fit_on_ids": ("sagatsr.train.oof", "fit_on_ids"),
+}
 
-    The arguments are :func:`~sagatsr.train.pipeline.train_on_split`'s. The child
-    inherits this process's environment without a launcher's rank variables,
-    and its log levels.
 
-    Returns:
-        The run's ``metrics.json``.
+def run_in_own_process(
+    job: str, arguments: dict[str, Any], *, out_dir: str | os.PathLike[str]
+) -> None:
+    """Run one of :data:`JOBS` in a fresh Python process and wait for it.
+
+    The child inherits this process's environment without a launcher's rank
+    variables, and its log levels.
+
+    Args:
+        job: A key of :data:`JOBS`.
+        arguments: The job's keyword arguments (JSON-serialisable, except
+            ``train_config``, a :class:`TrainConfig`).
+        out_dir: The run folder the job writes (for the error message).
 
     Raises:
+        KeyError: If ``job`` is not one of :data:`JOBS`.
         RuntimeError: If the child failed (with its error message when it wrote
             one; its log and traceback went to this process's stderr).
     """
+    if job not in JOBS:
+        raise KeyError(f"unknown fit-process job {job!r} (known: {', '.join(JOBS)})")
+    serialised = dict(arguments)
+    if isinstance(serialised.get("train_config"), TrainConfig):
+        serialised["train_config"] = serialised["train_config"].to_dict()
     with tempfile.TemporaryDirectory(prefix="sagatsr_fit_") as scratch:
         request = Path(scratch) / "request.json"
         write_json(
             request,
             {
-                "prepared_dir": str(Path(prepared_dir).resolve()),
-                "subset": subset,
-                "split": split,
-                "target": target,
-                "out_dir": str(Path(out_dir).resolve()),
-                "model_settings": model_settings or {},
-                "train_config": train_config.to_dict(),
-                "resume": resume,
-                "command": command,
+                "job": job,
+                "arguments": serialised,
                 "log_level": logging.getLogger().getEffectiveLevel(),
                 "runtime_log_level": logging.getLogger("sagatsr.runtime").getEffectiveLevel(),
             },
@@ -104,11 +104,50 @@ def train_in_own_process(
             f"training {out_dir} in its own process failed with exit status "
             f"{completed.returncode}{detail}"
         )
+
+
+def train_in_own_process(
+    prepared_dir: str | os.PathLike[str],
+    *,
+    subset: str,
+    split: str,
+    target: str,
+    out_dir: str | os.PathLike[str],
+    model_settings: dict[str, Any] | None,
+    train_config: TrainConfig,
+    resume: bool,
+    command: str | None,
+) -> dict[str, Any]:
+    """Run :func:`sagatsr.train.pipeline.train_on_split` in a fresh Python process.
+
+    The arguments are :func:`~sagatsr.train.pipeline.train_on_split`'s.
+
+    Returns:
+        The run's ``metrics.json``.
+
+    Raises:
+        RuntimeError: If the child failed (see :func:`run_in_own_process`).
+    """
+    run_in_own_process(
+        "train_on_split",
+        {
+            "prepared_dir": str(Path(prepared_dir).resolve()),
+            "subset": subset,
+            "split": split,
+            "target": target,
+            "out_dir": str(Path(out_dir).resolve()),
+            "model_settings": model_settings or {},
+            "train_config": train_config,
+            "resume": resume,
+            "command": command,
+        },
+        out_dir=out_dir,
+    )
     return Run(out_dir).metrics()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Train the run described by a request file (the child's entry point).
+    """Run the job described by a request file (the child's entry point).
 
     Args:
         argv: ``[REQUEST.json]`` (``sys.argv[1:]`` when ``None``).
@@ -118,26 +157,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         data) also goes to ``error.txt`` beside the request, for the caller's
         message, before it propagates (exit status 1, traceback on stderr).
     """
+    import importlib
+
     from sagatsr.runtime import LOG_FORMAT, retain_freed_memory
-    from sagatsr.train.pipeline import train_on_split
 
     (request_path,) = list(sys.argv[1:] if argv is None else argv)
     request = json.loads(Path(request_path).read_text())
     logging.basicConfig(level=request["log_level"], format=LOG_FORMAT)
     logging.getLogger("sagatsr.runtime").setLevel(request["runtime_log_level"])
     retain_freed_memory()
+    module_name, function_name = JOBS[request["job"]]
+    job = getattr(importlib.import_module(module_name), function_name)
+    arguments = dict(request["arguments"])
+    if "train_config" in arguments:
+        arguments["train_config"] = TrainConfig.from_dict(arguments["train_config"])
     try:
-        train_on_split(
-            request["prepared_dir"],
-            subset=request["subset"],
-            split=request["split"],
-            target=request["target"],
-            out_dir=request["out_dir"],
-            model_settings=request["model_settings"],
-            train_config=TrainConfig.from_dict(request["train_config"]),
-            resume=request["resume"],
-            command=request["command"],
-        )
+        job(**arguments)
     except (FileNotFoundError, ValueError, KeyError, RuntimeError) as error:
         (Path(request_path).parent / _ERROR_FILE).write_text(f"{type(error).__name__}: {error}")
         raise

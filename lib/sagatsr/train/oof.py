@@ -11,7 +11,9 @@ saved split (train / val / test):
   train on it.
 
 Run folders go to ``out_root/main`` and ``out_root/fold<j>`` (resumable); each
-fold folder lists the ids its model trained on in ``train_ids.txt``.
+fold folder lists the ids its model trained on in ``train_ids.txt``. With
+``devices`` > 1 each of these data-parallel fits runs in its own process
+(:func:`fit_on_ids` through :mod:`sagatsr.train.fit_process`).
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from sagatsr.model import SAGAT
 from sagatsr.prepare import PreparedDataset
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs, load_split_parts
+from sagatsr.train.fit_process import in_fit_process, run_in_own_process
 from sagatsr.train.pipeline import model_config_for
-from sagatsr.train.runner import fit_model, predict_graphs
+from sagatsr.train.runner import best_model, fit_model, predict_graphs, training_processes
 
 OOF_FILE = "oof_predictions.csv"
 
@@ -40,6 +43,60 @@ def _subset_graphs(graphs: LabelledGraphs, keep: np.ndarray) -> LabelledGraphs:
         ids=[graphs.ids[i] for i in np.flatnonzero(keep)],
         graphs=[graphs.graphs[i] for i in np.flatnonzero(keep)],
     )
+
+
+def _keep_ids(graphs: LabelledGraphs, ids: list[str]) -> LabelledGraphs:
+    wanted = set(ids)
+    missing = wanted - set(graphs.ids)
+    if missing:
+        raise ValueError(f"{len(missing)} id(s) are not in the training part, e.g. {min(missing)}")
+    return _subset_graphs(graphs, np.array([graph_id in wanted for graph_id in graphs.ids]))
+
+
+def fit_on_ids(
+    prepared_dir: str | os.PathLike[str],
+    *,
+    subset: str,
+    split: str,
+    target: str,
+    train_ids: list[str],
+    out_dir: str | os.PathLike[str],
+    model_settings: dict[str, Any],
+    train_config: TrainConfig,
+    check_recipe: bool,
+) -> SAGAT:
+    """Fit a model on the given rows of a split's training part.
+
+    Its validation part serves for early stopping. The out-of-fold models; the
+    fit process runs this when they are data-parallel.
+
+    Args:
+        prepared_dir: Prepared dataset folder.
+        subset: Subset name.
+        split: Split name.
+        target: Target name.
+        train_ids: Ids of the training part to train on.
+        out_dir: Run folder (resumable).
+        model_settings: Model overrides.
+        train_config: Optimisation settings.
+        check_recipe: See :func:`sagatsr.train.runner.fit_model`.
+
+    Returns:
+        The best model.
+
+    Raises:
+        ValueError: If an id is not in the split's training part.
+    """
+    prepared = PreparedDataset.load(prepared_dir)
+    _, parts = load_split_parts(prepared, subset, split, target)
+    return fit_model(
+        _keep_ids(parts["train"], train_ids),
+        parts["val"],
+        model_config_for(prepared, **model_settings),
+        train_config,
+        out_dir,
+        check_recipe=check_recipe,
+    ).model
 
 
 def out_of_fold_predictions(
@@ -87,9 +144,27 @@ def out_of_fold_predictions(
     config = model_config_for(prepared, **(model_settings or {}))
     root = Path(out_root)
 
+    def fit(graphs: LabelledGraphs, fit_config: TrainConfig, folder: Path, check: bool) -> SAGAT:
+        if training_processes(fit_config) > 1 and not in_fit_process():
+            # One data-parallel fit per process (see sagatsr.train.fit_process).
+            arguments = {
+                "prepared_dir": str(prepared.out_dir.resolve()),
+                "subset": subset,
+                "split": split,
+                "target": target,
+                "train_ids": graphs.ids,
+                "out_dir": str(folder.resolve()),
+                "model_settings": model_settings or {},
+                "train_config": fit_config,
+                "check_recipe": check,
+            }
+            run_in_own_process("fit_on_ids", arguments, out_dir=folder)
+            return best_model(folder)
+        return fit_model(graphs, val, config, fit_config, folder, check_recipe=check).model
+
     frames = []
     if main_model is None:
-        main_model = fit_model(train, val, config, train_config, root / "main").model
+        main_model = fit(train, train_config, root / "main", True)
     for part, graphs in (("val", val), ("test", test)):
         frames.append(
             pd.DataFrame(
@@ -109,9 +184,7 @@ def out_of_fold_predictions(
         fold_train = _subset_graphs(train, ~held_out)
         # the fold models repeat the run's recipe on parts of its data: its own
         # training already warned about that recipe
-        result = fit_model(
-            fold_train, val, config, fold_config, root / f"fold{fold}", check_recipe=False
-        )
+        fold_model = fit(fold_train, fold_config, root / f"fold{fold}", False)
         with atomic_open(root / f"fold{fold}" / "train_ids.txt", "w") as handle:
             handle.writelines(f"{i}\n" for i in fold_train.ids)
         graphs = _subset_graphs(train, held_out)
@@ -121,7 +194,7 @@ def out_of_fold_predictions(
                     "id": graphs.ids,
                     "part": "train",
                     target: graphs.targets,
-                    "ep": predict_graphs(result.model, graphs),
+                    "ep": predict_graphs(fold_model, graphs),
                     "model": f"fold{fold}",
                 }
             )

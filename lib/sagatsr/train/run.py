@@ -55,6 +55,11 @@ class Run:
         return self.checkpoints / "last.ckpt"
 
     @property
+    def best_checkpoint(self) -> Path:
+        """The state of the epoch with the best validation metric."""
+        return self.checkpoints / "best.ckpt"
+
+    @property
     def settings_path(self) -> Path:
         """``run_settings.json``."""
         return self.folder / "run_settings.json"

@@ -386,7 +386,7 @@ def _fit(
             raise RuntimeError(
                 "this process already ran a data-parallel fit, and Lightning cannot start "
                 "the peer processes of a second one: train each run in its own process "
-                "(sagatsr.train.pipeline.train_on_split does so with devices > 1)"
+                "(train_on_split and the out-of-fold models do so with devices > 1)"
             )
         _data_parallel_fits += 1
     started = time.perf_counter()
@@ -425,7 +425,7 @@ def _fit(
     # included), so a resume starts at the next epoch instead of repeating one.
     best = ModelCheckpoint(
         dirpath=checkpoints,
-        filename="best",
+        filename=run.best_checkpoint.stem,
         monitor=train_config.monitor,
         mode="min",
         save_top_k=1,
@@ -434,7 +434,7 @@ def _fit(
     )
     last = ModelCheckpoint(
         dirpath=checkpoints,
-        filename="last",
+        filename=run.last_checkpoint.stem,
         monitor=None,
         save_top_k=1,
         enable_version_counter=False,
@@ -498,7 +498,7 @@ def _fit(
         # launcher reruns the command): rank 0 evaluates, prints and writes the run.
         raise SystemExit(0)
 
-    best_path = best.best_model_path or str(checkpoints / "best.ckpt")
+    best_path = best.best_model_path or str(run.best_checkpoint)
     best_module = SAGATModule.load_from_checkpoint(best_path, map_location="cpu")
     state = torch.load(best_path, map_location="cpu", weights_only=False)
     best_epoch = int(state.get("epoch", 0))
@@ -517,6 +517,26 @@ def _fit(
         device="cpu" if accelerator == "cpu" else f"{accelerator} x{devices}",
         threads=cpu.threads,
     )
+
+
+def best_model(out_dir: str | os.PathLike[str]) -> SAGAT:
+    """The network of a fitted run folder's best validation checkpoint.
+
+    For a fit that ran elsewhere (its own process, :mod:`sagatsr.train.fit_process`).
+
+    Args:
+        out_dir: The run folder.
+
+    Returns:
+        The model on the CPU, in evaluation mode.
+
+    Raises:
+        FileNotFoundError: If the folder has no best checkpoint.
+    """
+    path = Run(out_dir).best_checkpoint
+    if not path.is_file():
+        raise FileNotFoundError(f"{out_dir} has no best checkpoint ({path})")
+    return SAGATModule.load_from_checkpoint(path, map_location="cpu").model.eval()
 
 
 @torch.no_grad()
