@@ -46,7 +46,7 @@ from sagatsr.graphs.arrays import GraphArrays, featurizer_key
 from sagatsr.graphs.batch_build import build_graphs
 from sagatsr.graphs.cache import GraphCache
 from sagatsr.graphs.neighbors import NeighborConfig
-from sagatsr.graphs.store import GraphStore, save_graph_store
+from sagatsr.graphs.store import GraphStore, read_store_ids, save_graph_store
 from sagatsr.io_utils import atomic_open, write_json
 from sagatsr.provenance import run_info
 from sagatsr.sr.units import parse_unit
@@ -54,6 +54,7 @@ from sagatsr.sr.units import parse_unit
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+GRAPH_STORE_FILE = "graphs.npz"
 
 
 @dataclass
@@ -95,9 +96,18 @@ class PreparedDataset:
         """``records.csv`` as a DataFrame indexed by id."""
         return pd.read_csv(self.out_dir / "records.csv", index_col="id")
 
+    @property
+    def graph_store_path(self) -> Path:
+        """``graphs.npz``."""
+        return self.out_dir / GRAPH_STORE_FILE
+
     def graphs(self) -> GraphStore:
         """The graph store."""
-        return GraphStore(self.out_dir / "graphs.npz")
+        return GraphStore(self.graph_store_path)
+
+    def graph_ids(self) -> list[str]:
+        """The ids that have a graph, without reading the graphs."""
+        return read_store_ids(self.graph_store_path)
 
     def subset_ids(self, subset: str) -> list[str]:
         """Ids of ``subset`` that have a graph.
@@ -370,7 +380,9 @@ def prepare_dataset(
         write_json(staging / "subsets.json", subset_ids)
         _write_rows(staging / "subset_exclusions.csv", ["subset", "id", "reason"], exclusions)
         _write_rows(staging / "graph_failures.csv", ["id", "reason"], built.failures)
-        save_graph_store(staging / "graphs.npz", built.graphs, featurizer=featurizer_key(neighbors))
+        save_graph_store(
+            staging / GRAPH_STORE_FILE, built.graphs, featurizer=featurizer_key(neighbors)
+        )
         split_sizes: dict[str, dict[str, dict[str, int]]] = {}
         for subset, subset_splits in splits.items():
             for split in subset_splits:

@@ -3,7 +3,7 @@ import pytest
 
 from sagatsr.graphs.arrays import GraphArrays
 from sagatsr.graphs.cache import GraphCache, cache_key
-from sagatsr.graphs.store import GraphStore, save_graph_store
+from sagatsr.graphs.store import GraphStore, read_store_ids, save_graph_store
 
 
 def fake_graph(n: int, e: int, seed: int) -> GraphArrays:
@@ -55,6 +55,7 @@ def test_store_roundtrip(tmp_path) -> None:
     save_graph_store(path, graphs, featurizer="feat-v1")
     store = GraphStore(path)
     assert store.ids == list(graphs)
+    assert read_store_ids(path) == list(graphs)
     assert store.featurizer == "feat-v1"
     assert store.global_features.shape == (4, 7)
     for position, graph in enumerate(graphs.values()):
@@ -64,12 +65,13 @@ def test_store_roundtrip(tmp_path) -> None:
         store.index_of(["id-9"])
 
 
-def test_store_rejects_missing_and_foreign_files(tmp_path) -> None:
+@pytest.mark.parametrize("read", [GraphStore, read_store_ids])
+def test_store_rejects_missing_and_foreign_files(tmp_path, read) -> None:
     with pytest.raises(FileNotFoundError, match=r"nope\.npz"):
-        GraphStore(tmp_path / "nope.npz")
-    np.savez(tmp_path / "other.npz", a=np.zeros(3))
+        read(tmp_path / "nope.npz")
+    np.savez(tmp_path / "other.npz", a=np.zeros(3), ids=np.array(["x"]))
     with pytest.raises(ValueError, match=r"not a sagatsr-graphs-1"):
-        GraphStore(tmp_path / "other.npz")
+        read(tmp_path / "other.npz")
 
 
 def test_cache_key_depends_on_the_pymatgen_version(monkeypatch) -> None:

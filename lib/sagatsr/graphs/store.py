@@ -63,6 +63,33 @@ def save_graph_store(
         np.savez(handle, **payload)
 
 
+def _read_store(path: Path, keys: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of a graph store (all, or only ``keys``), its format checked."""
+    if not path.is_file():
+        raise FileNotFoundError(f"graph store {path} does not exist")
+    with np.load(path, allow_pickle=False) as npz:
+        store_format = str(npz["format"]) if "format" in npz.files else ""
+        if store_format != STORE_FORMAT:
+            raise ValueError(f"{path} is not a {STORE_FORMAT} graph store")
+        return {key: npz[key] for key in (npz.files if keys is None else keys)}
+
+
+def read_store_ids(path: str | os.PathLike[str]) -> list[str]:
+    """The ids of a graph store, without reading its graphs' arrays.
+
+    Args:
+        path: A file written by :func:`save_graph_store`.
+
+    Returns:
+        The ids, in the store's order.
+
+    Raises:
+        FileNotFoundError: If ``path`` does not exist.
+        ValueError: If the file is not a graph store of this format.
+    """
+    return _read_store(Path(path), ["ids"])["ids"].tolist()
+
+
 class GraphStore:
     """Read access to a saved graph store.
 
@@ -76,12 +103,7 @@ class GraphStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
-            raise FileNotFoundError(f"graph store {self.path} does not exist")
-        with np.load(self.path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-        if str(arrays.get("format", "")) != STORE_FORMAT:
-            raise ValueError(f"{self.path} is not a {STORE_FORMAT} graph store")
+        arrays = _read_store(self.path)
         self.featurizer = str(arrays.pop("featurizer"))
         self.ids: list[str] = arrays.pop("ids").tolist()
         self._arrays = arrays

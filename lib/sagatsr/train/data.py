@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,7 +11,6 @@ from torch_geometric.data import Data
 
 from sagatsr.data.splits import Split, load_split
 from sagatsr.graphs.build import to_data
-from sagatsr.graphs.store import GraphStore
 from sagatsr.prepare import PreparedDataset
 
 
@@ -38,7 +37,9 @@ class LabelledGraphs:
 def labelled_ids(
     prepared: PreparedDataset, ids: Sequence[str], target: str
 ) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
-    """The ids of ``ids`` that have a graph and a value of ``target`` (no graph objects built).
+    """The ids of ``ids`` that have a graph and a value of ``target``.
+
+    Only the graph store's ids are read, not its graphs.
 
     Args:
         prepared: A prepared dataset.
@@ -53,13 +54,13 @@ def labelled_ids(
     Raises:
         KeyError: If ``target`` is not a target of the dataset.
     """
-    return _labelled(prepared, ids, target, prepared.graphs())
+    return _labelled(prepared, ids, target, set(prepared.graph_ids()))
 
 
 def _labelled(
-    prepared: PreparedDataset, ids: Sequence[str], target: str, store: GraphStore
+    prepared: PreparedDataset, ids: Sequence[str], target: str, with_graph: Container[str]
 ) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
-    """:func:`labelled_ids` with the graph store already read."""
+    """:func:`labelled_ids`, given the ids that have a graph."""
     names = [t["name"] for t in prepared.manifest["targets"]]
     if target not in names:
         raise KeyError(f"{prepared.name} has no target {target!r} (targets: {', '.join(names)})")
@@ -67,7 +68,7 @@ def _labelled(
     kept: list[tuple[str, float]] = []
     excluded: list[tuple[str, str]] = []
     for graph_id in ids:
-        if graph_id not in store:
+        if graph_id not in with_graph:
             excluded.append((graph_id, "no graph (see graph_failures.csv)"))
             continue
         value = float(values.get(graph_id, math.nan))
