@@ -60,6 +60,7 @@ def test_matbench_with_an_ensemble_per_fold(prepared, tmp_path) -> None:
     sizes = result["by_ensemble_size"]
     assert [entry["members"] for entry in sizes] == [1, 2]
     assert sizes[1]["mean_test_mae"] == fold["test_mae"]
+    assert sizes[1]["mean_val_mae"] == pytest.approx(fold["val_mae"], rel=1e-5)
     assert sizes[0]["mean_test_mae"] == fold["member_test_mae"][0]
     assert sizes[1]["train_cpu_seconds"] == result["train_cpu_seconds"]
     # notebook 05's figures of it

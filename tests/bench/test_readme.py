@@ -89,3 +89,16 @@ def test_the_encoding_table_shows_each_variant_and_the_verdict() -> None:
     assert "| zero_init | 0.85 | 0.75 | 0.55 |" in text and "uniform start" in text
     assert "0.0363 eV/cell" in text and "not run" in text
     assert "**zero_init**" in text and "default stays paper (no run)." in text
+
+
+def test_the_matbench_block_shows_validation_beside_test_by_ensemble_size() -> None:
+    result = load_metrics(Path("reports/metrics"))["matbench_perovskites"]
+    sizes = [
+        {"members": 1, "mean_val_mae": 0.0334, "mean_test_mae": 0.034, "train_cpu_seconds": 1.0},
+        {"members": 2, "mean_val_mae": 0.0309, "mean_test_mae": 0.032, "train_cpu_seconds": 2.0},
+    ]
+    text = SECTIONS["matbench"]({"matbench_perovskites": {**result, "by_ensemble_size": sizes}})
+    assert "validation / test: k=1 0.0334 / 0.0340, k=2 0.0309 / 0.0320." in text
+    older = [{**size, "mean_val_mae": float("nan")} for size in sizes]
+    text = SECTIONS["matbench"]({"matbench_perovskites": {**result, "by_ensemble_size": older}})
+    assert "Mean test MAE by ensemble size: k=1 0.0340, k=2 0.0320." in text

@@ -281,9 +281,11 @@ def _ensemble_fold(
     for k in range(1, len(seeds) + 1):
         frame = frames[0] if k == 1 else combine_predictions(frames[:k])
         test = frame[frame["part"] == "test"]
+        val = frame[frame["part"] == "val"]
         by_size.append(
             {
                 "members": k,
+                "val_mae": float(np.abs(val[target] - val["prediction"]).mean()),
                 "test_mae": float(np.abs(test[target] - test["prediction"]).mean()),
                 "train_cpu_seconds": float(
                     sum(m.get("train_cpu_seconds", 0.0) for m in members[:k])
@@ -350,6 +352,8 @@ def summarize(
         uncertainty["by_ensemble_size"] = [
             {
                 "members": size[0]["members"],
+                # The figure to choose the ensemble size by (folds run before it was kept: nan).
+                "mean_val_mae": float(np.mean([entry.get("val_mae", np.nan) for entry in size])),
                 "mean_test_mae": float(np.mean([entry["test_mae"] for entry in size])),
                 "train_cpu_seconds": float(sum(entry["train_cpu_seconds"] for entry in size)),
             }

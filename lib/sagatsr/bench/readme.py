@@ -155,9 +155,18 @@ def matbench_section(metrics: Metrics) -> str:
         )
         sizes = result.get("by_ensemble_size") or []
         if sizes:
+            with_val = all(math.isfinite(s.get("mean_val_mae", math.nan)) for s in sizes)
             lines.append(
-                "Mean test MAE by ensemble size: "
-                + ", ".join(f"k={s['members']} {s['mean_test_mae']:.4f}" for s in sizes)
+                (
+                    "Mean MAE by ensemble size, validation / test: "
+                    + ", ".join(
+                        f"k={s['members']} {s['mean_val_mae']:.4f} / {s['mean_test_mae']:.4f}"
+                        for s in sizes
+                    )
+                    if with_val
+                    else "Mean test MAE by ensemble size: "
+                    + ", ".join(f"k={s['members']} {s['mean_test_mae']:.4f}" for s in sizes)
+                )
                 + "."
             )
     lines.append(_source(result, "matbench_perovskites"))
