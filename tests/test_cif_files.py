@@ -77,9 +77,10 @@ def test_a_wrong_model_folder_is_named_before_any_file_is_read(tmp_path, many_fi
 
 
 def test_cancelled_reading_drops_the_files_not_started(many_files) -> None:
-    # 5 chunks of 16 files for 2 workers: at most 3 are handed out at once, so
-    # cancelling at once leaves chunks that are never read.
-    pending = PendingFiles(many_files, NeighborConfig(), workers=2)
+    # The files 40 times over: 44 chunks of 64 for 2 workers, at most 3 handed out at
+    # once, so cancelling at once leaves chunks that are never read (with 5 chunks, a
+    # main thread descheduled for a moment could see all of them read).
+    pending = PendingFiles(many_files * 40, NeighborConfig(), workers=2)
     pending.cancel()
     with pytest.raises(CancelledError):
         pending.read()
