@@ -280,13 +280,11 @@ def _ensemble_fold(
     by_size = []
     for k in range(1, len(seeds) + 1):
         frame = frames[0] if k == 1 else combine_predictions(frames[:k])
-        test = frame[frame["part"] == "test"]
-        val = frame[frame["part"] == "val"]
         by_size.append(
             {
                 "members": k,
-                "val_mae": float(np.abs(val[target] - val["prediction"]).mean()),
-                "test_mae": float(np.abs(test[target] - test["prediction"]).mean()),
+                "val_mae": _part_mae(frame, "val", target),
+                "test_mae": _part_mae(frame, "test", target),
                 "train_cpu_seconds": float(
                     sum(m.get("train_cpu_seconds", 0.0) for m in members[:k])
                 ),
@@ -313,6 +311,12 @@ def _ensemble_fold(
         "device": members[0]["device"],
     }
     return result, members[0]
+
+
+def _part_mae(frame: pd.DataFrame, part: str, target: str) -> float:
+    """MAE of the ``prediction`` column against ``target`` over the rows of one part."""
+    rows = frame[frame["part"] == part]
+    return float(np.abs(rows[target] - rows["prediction"]).mean())
 
 
 def summarize(
