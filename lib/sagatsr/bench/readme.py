@@ -155,20 +155,14 @@ def matbench_section(metrics: Metrics) -> str:
         )
         sizes = result.get("by_ensemble_size") or []
         if sizes:
-            with_val = all(math.isfinite(s.get("mean_val_mae", math.nan)) for s in sizes)
-            lines.append(
-                (
-                    "Mean MAE by ensemble size, validation / test: "
-                    + ", ".join(
-                        f"k={s['members']} {s['mean_val_mae']:.4f} / {s['mean_test_mae']:.4f}"
-                        for s in sizes
-                    )
-                    if with_val
-                    else "Mean test MAE by ensemble size: "
-                    + ", ".join(f"k={s['members']} {s['mean_test_mae']:.4f}" for s in sizes)
-                )
-                + "."
-            )
+            if all(math.isfinite(s.get("mean_val_mae", math.nan)) for s in sizes):
+                label = "Mean MAE by ensemble size, validation / test"
+                figures = [f"{s['mean_val_mae']:.4f} / {s['mean_test_mae']:.4f}" for s in sizes]
+            else:  # results written before the validation MAE was kept per size
+                label = "Mean test MAE by ensemble size"
+                figures = [f"{s['mean_test_mae']:.4f}" for s in sizes]
+            pairs = ", ".join(f"k={s['members']} {f}" for s, f in zip(sizes, figures, strict=True))
+            lines.append(f"{label}: {pairs}.")
     lines.append(_source(result, "matbench_perovskites"))
     return "\n".join(lines)
 
