@@ -27,9 +27,8 @@ import numpy as np
 from sagatsr.cif_files import PendingFiles
 from sagatsr.features import GLOBAL_FEATURES
 from sagatsr.graphs.arrays import GraphArrays, featurizer_key
-from sagatsr.graphs.build import to_data
 from sagatsr.model import load_model, read_model_config
-from sagatsr.model.structures import predict_graphs_with_ic
+from sagatsr.model.structures import predict_arrays_with_ic
 from sagatsr.sr.display import FORMULA_DIGITS, formula_text
 from sagatsr.sr.formulas import EP, best_formula, evaluate_formula
 from sagatsr.sr.units import format_quantity, with_unit
@@ -98,10 +97,10 @@ class Predictor:
         self.sr_formula = None if ensemble else best_formula(run.formulas())
 
     def __call__(
-        self, graphs: list[Any], batch_size: int
+        self, graphs: list[GraphArrays], batch_size: int
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """Values ``(N,)``, uncertainties ``(N,)`` (ensembles) and mean global ICs ``(N, F)``."""
-        outputs = [predict_graphs_with_ic(m, graphs, batch_size=batch_size) for m in self.models]
+        outputs = [predict_arrays_with_ic(m, graphs, batch_size=batch_size) for m in self.models]
         values = np.stack([out[0][:, 0] for out in outputs])
         ics = None if outputs[0][1] is None else np.mean([out[1] for out in outputs], axis=0)
         if self.ensemble is None:
@@ -144,8 +143,7 @@ class Predictor:
                     built[index] = entry.graph
             results.append(result)
         ready = list(built)
-        graphs = [to_data(built[i]) for i in ready]
-        values, uncertainty, ics = self(graphs, batch_size)
+        values, uncertainty, ics = self([built[i] for i in ready], batch_size)
         names = self.names
         formula_values = None
         if self.sr_formula is not None and ready:

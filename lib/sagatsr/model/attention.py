@@ -2,7 +2,7 @@
 
 Cost is linear in the number of edges (hence in atoms, since every atom has a
 bounded number of neighbours): attention weights are normalised per centre with
-:func:`torch_geometric.utils.softmax` and messages are summed with ``index_add_``.
+:func:`sagatsr.model.segments.segment_softmax` and messages are summed with ``index_add_``.
 No dense ``n x n`` tensor is ever formed.
 """
 
@@ -13,7 +13,8 @@ import math
 import torch
 from torch import Tensor, nn
 from torch.nn import functional
-from torch_geometric.utils import softmax
+
+from sagatsr.model.segments import segment_softmax
 
 
 class GraphAttentionLayer(nn.Module):
@@ -120,7 +121,7 @@ class GraphAttentionLayer(nn.Module):
         # several times cheaper on CPU than nn.Embedding's dense backward.
         bias = self.shell_bias.weight.index_select(0, shell)  # (E, h)
         logits = (q * k).sum(-1) / math.sqrt(self.head_dim) + bias
-        alpha = softmax(logits, dst, num_nodes=n)
+        alpha = segment_softmax(logits, dst, n)
         if self.record_attention:
             self.last_attention = alpha.detach()
         message = (alpha.unsqueeze(-1) * v).reshape(-1, self.heads * self.head_dim)

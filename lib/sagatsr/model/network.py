@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.data import Data
 
 from sagatsr.model.attention import GraphAttentionLayer
 from sagatsr.model.config import ModelConfig
@@ -15,6 +14,11 @@ from sagatsr.model.embeddings import build_encoder
 from sagatsr.model.normalization import FeatureScaler
 from sagatsr.model.radial import GaussianRBF
 from sagatsr.model.readout import AttentionReadout
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Data
+
+    from sagatsr.graphs.tensor_batch import TensorBatch
 
 ImportanceDict = dict[str, Tensor | None]
 
@@ -105,7 +109,7 @@ class SAGAT(nn.Module):
         self.register_buffer("target_std", torch.ones(config.n_targets))
 
     def forward(
-        self, data: Data, return_ic: bool = False
+        self, data: Data | TensorBatch, return_ic: bool = False
     ) -> Tensor | tuple[Tensor, ImportanceDict]:
         """Predict standardised targets.
 
@@ -126,7 +130,7 @@ class SAGAT(nn.Module):
             return out, {"node_ic": node_ic, "global_ic": global_ic}
         return out
 
-    def core_inputs(self, data: Data) -> tuple[Any, ...]:
+    def core_inputs(self, data: Data | TensorBatch) -> tuple[Any, ...]:
         """Check a graph or batch and unpack it into the arguments of :meth:`core`.
 
         Every data-dependent check (feature widths, fitted scalers, atomic
@@ -280,14 +284,14 @@ class SAGAT(nn.Module):
         Raises:
             ValueError: If the model was trained on another featurizer version.
         """
-        from sagatsr.model.structures import predict_graphs_with_ic, structure_graphs
+        from sagatsr.model.structures import predict_arrays_with_ic, structure_arrays
 
-        graphs = structure_graphs(self, structures, workers=workers)
-        values, _ = predict_graphs_with_ic(self, graphs, batch_size=batch_size)
+        graphs = structure_arrays(self, structures, workers=workers)
+        values, _ = predict_arrays_with_ic(self, graphs, batch_size=batch_size)
         return torch.from_numpy(values)
 
     @torch.no_grad()
-    def predict(self, data: Data) -> Tensor:
+    def predict(self, data: Data | TensorBatch) -> Tensor:
         """Predict in physical units (eval mode, no gradients).
 
         The module's training flag is restored afterwards.

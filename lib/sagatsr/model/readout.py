@@ -6,7 +6,8 @@ import math
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.utils import softmax
+
+from sagatsr.model.segments import segment_softmax
 
 
 class AttentionReadout(nn.Module):
@@ -54,7 +55,7 @@ class AttentionReadout(nn.Module):
         v = v.reshape(-1, self.heads, self.head_dim)
         for _ in range(self.steps):
             q = self.query(query).index_select(0, batch).view(-1, self.heads, self.head_dim)
-            alpha = softmax((q * k).sum(-1) / math.sqrt(self.head_dim), batch, num_nodes=n_graphs)
+            alpha = segment_softmax((q * k).sum(-1) / math.sqrt(self.head_dim), batch, n_graphs)
             pooled = (alpha.unsqueeze(-1) * v).reshape(x.shape[0], -1)
             summary = query.new_zeros(n_graphs, pooled.shape[1]).index_add_(0, batch, pooled)
             delta = self.update(torch.cat([query, summary], dim=-1))

@@ -1,4 +1,8 @@
-"""A saved model predicts crystal structures itself, with the graph settings it was trained on."""
+"""A saved model predicts crystal structures itself, with the graph settings it was trained on.
+
+Graphs go from their numpy arrays straight into tensor batches
+(:mod:`sagatsr.graphs.tensor_batch`): prediction imports no PyTorch Geometric.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from pymatgen.core import Structure
-from torch_geometric.data import Data
 
-from sagatsr.graphs.arrays import featurizer_key
+from sagatsr.graphs.arrays import GraphArrays, featurizer_key
 from sagatsr.graphs.batch_build import build_graphs
-from sagatsr.graphs.build import to_data
-from sagatsr.graphs.packed import packed_loader
+from sagatsr.graphs.tensor_batch import iter_batches
 
 if TYPE_CHECKING:
     from sagatsr.model.network import SAGAT
 
 
-def structure_graphs(
+def structure_arrays(
     model: SAGAT, structures: Sequence[Structure], *, workers: int = 1
-) -> list[Data]:
+) -> list[GraphArrays]:
     """Graphs of ``structures`` built with the model's neighbour settings.
 
     Args:
@@ -30,7 +32,7 @@ def structure_graphs(
         workers: Processes that build the graphs (1: none).
 
     Returns:
-        One ``Data`` per structure, in order.
+        One graph's arrays per structure, in order.
 
     Raises:
         ValueError: If this version's featurizer differs from the model's (the
@@ -47,12 +49,12 @@ def structure_graphs(
         )
     items = [(f"structure {index}", structure) for index, structure in enumerate(structures)]
     built = build_graphs(items, settings, workers=workers, on_error="error")
-    return [to_data(built.graphs[item_id], graph_id=item_id) for item_id, _ in items]
+    return [built.graphs[item_id] for item_id, _ in items]
 
 
 @torch.no_grad()
-def predict_graphs_with_ic(
-    model: SAGAT, graphs: Sequence[Data], *, batch_size: int = 256
+def predict_arrays_with_ic(
+    model: SAGAT, graphs: Sequence[GraphArrays], *, batch_size: int = 256
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Predictions ``(N, T)`` in physical units and global ICs ``(N, F)`` (``None`` without SAE).
 
@@ -65,7 +67,7 @@ def predict_graphs_with_ic(
     values, ics = [], []
     device = next(model.parameters()).device
     try:
-        for batch in packed_loader(graphs, batch_size):
+        for batch in iter_batches(graphs, batch_size):
             out, ic = model(batch.to(device), return_ic=True)
             values.append((out * model.target_std + model.target_mean).cpu())
             if ic["global_ic"] is not None:
