@@ -73,3 +73,22 @@ def test_a_second_data_parallel_fit_in_one_process_is_refused_before_it_starts(
 def test_training_processes_counts_lightnings_devices(devices, accelerator, processes) -> None:
     config = quick(accelerator=accelerator, devices=devices)
     assert runner.training_processes(config) == processes
+
+
+@pytest.mark.slow
+def test_a_compiled_two_process_fit_trains(prepared, tmp_path) -> None:
+    # The README's recipe (--devices 2 --compile): torch.compile splits the graph at
+    # the data-parallel gradient buckets (the first holds 1 MB; this model's encoders
+    # alone hold about 2 MB), which once failed on a module-level float constant.
+    train_on_split(
+        prepared.out_dir,
+        subset="all",
+        split="matbench_fold0",
+        target="e_form",
+        out_dir=tmp_path / "run",
+        model_settings={"hidden": 128, "heads": 2, "layers": 2, "edge_dim": 8, "n_rbf": 8},
+        train_config=quick(epochs=1, accelerator="cpu", devices=2, compile=True),
+    )
+    metrics = Run(tmp_path / "run").metrics()
+    assert metrics["train_config"]["compile"] is True and metrics["epochs_run"] == 1
+    assert np.isfinite(metrics["best_val_mae"])

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from torch import Tensor
 
-#: Added to every segment's sum, as PyTorch Geometric does, so an empty sum never divides.
-_SUM_FLOOR = 1e-16
-
 
 def segment_softmax(src: Tensor, index: Tensor, num_segments: int) -> Tensor:
     """Softmax of ``src`` along dimension 0 within the segments given by ``index``.
@@ -32,5 +29,8 @@ def segment_softmax(src: Tensor, index: Tensor, num_segments: int) -> Tensor:
         0, expanded, src.detach(), reduce="amax", include_self=False
     )
     out = (src - maximum.index_select(0, index)).exp()
-    total = src.new_zeros(size).scatter_add_(0, expanded, out) + _SUM_FLOOR
+    # 1e-16 added to every sum, as PyTorch Geometric does. A literal, not a module
+    # constant: torch.compile's data-parallel graph splitting turns a module-level
+    # float into a graph input that it cannot trace (BackendCompilerFailed).
+    total = src.new_zeros(size).scatter_add_(0, expanded, out) + 1e-16
     return out / total.index_select(0, index)
