@@ -230,6 +230,16 @@ def _cmd_benchmark_matbench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_matbench_combined(args: argparse.Namespace) -> int:
+    from sagatsr.bench.matbench_combined import combine_matbench
+
+    result = combine_matbench(
+        args.prepared, args.parts, folds=args.folds, out_path=args.out, command=args.command_line
+    )
+    print(result["summary"])
+    return 0
+
+
 def _cmd_benchmark_throughput(args: argparse.Namespace) -> int:
     from sagatsr.bench.throughput import measure_throughput
     from sagatsr.runtime import configure_cpu
@@ -754,6 +764,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_training_options(matbench)
     matbench.set_defaults(handler=_cmd_benchmark_matbench, runs_network=True)
+    combined = benchmarks.add_parser(
+        "matbench_combined",
+        help="Matbench ensembles of the members of several finished benchmarks (no training)",
+    )
+    combined.add_argument(
+        "parts", type=Path, nargs="+", help="parts folders of finished benchmarks, one recipe each"
+    )
+    combined.add_argument(
+        "--prepared", default="artifacts/prepared/castelli_perovskites", type=Path
+    )
+    combined.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    combined.add_argument("--out", required=True, type=Path, help="result JSON")
+    combined.set_defaults(handler=_cmd_benchmark_matbench_combined)
     for suite, text in (
         ("subsets", "OQMD ABO3/ABX3 formation energy and band gap, Castelli band gap"),
         ("embedding_ablation", "SAE vs FCN vs one-hot on Matbench fold(s) and AB(OX)3"),

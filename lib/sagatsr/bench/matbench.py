@@ -275,10 +275,33 @@ def _ensemble_fold(
         ensemble = evaluate_ensemble(folder, local, command=command)
     else:
         ensemble, _ = ensemble_result(combine_predictions(frames), members, command=command)
+    result = ensemble_fold_result(ensemble, frames, members, target)
+    return {**result, "seeds": list(seeds)}, members[0]
+
+
+def ensemble_fold_result(
+    ensemble: dict[str, Any],
+    frames: Sequence[pd.DataFrame],
+    members: Sequence[dict[str, Any]],
+    target: str,
+) -> dict[str, Any]:
+    """A fold's result from its evaluated ensemble and its members, in member order.
+
+    Args:
+        ensemble: :func:`sagatsr.train.ensemble.ensemble_result` of the members.
+        frames: Each member's validation and test predictions (columns ``id``,
+            ``part``, the target, ``prediction``).
+        members: Each member's ``metrics.json``.
+        target: Target name.
+
+    Returns:
+        Test and validation scores, member scores, epochs, training time, the
+        uncertainty report and ``by_ensemble_size``: the ensemble of the first k
+        members, k = 1 .. K (accuracy against compute).
+    """
     scores = ensemble["metrics"]
-    # Accuracy against compute: the ensemble of the first k members, k = 1 .. K.
     by_size = []
-    for k in range(1, len(seeds) + 1):
+    for k in range(1, len(frames) + 1):
         frame = frames[0] if k == 1 else combine_predictions(frames[:k])
         by_size.append(
             {
@@ -290,7 +313,7 @@ def _ensemble_fold(
                 ),
             }
         )
-    result = {
+    return {
         "test_mae": scores["test"]["mae"],
         "test_rmse": scores["test"]["rmse"],
         "test_r2": scores["test"]["r2"],
@@ -300,7 +323,6 @@ def _ensemble_fold(
         "n_train": members[0]["metrics"]["train"]["n"],
         "n_val": scores["val"]["n"],
         "n_test": scores["test"]["n"],
-        "seeds": list(seeds),
         "best_epoch": [m["best_epoch"] for m in members],
         "epochs_run": [m["epochs_run"] for m in members],
         "train_seconds": ensemble["train_seconds"],
@@ -310,7 +332,6 @@ def _ensemble_fold(
         "calibration": ensemble["calibration"],
         "device": members[0]["device"],
     }
-    return result, members[0]
 
 
 def _part_mae(frame: pd.DataFrame, part: str, target: str) -> float:

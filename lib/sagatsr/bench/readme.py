@@ -113,28 +113,47 @@ def throughput_section(metrics: Metrics) -> str:
     return "\n".join(lines)
 
 
+def _matbench_recipe(model: dict[str, Any], train: dict[str, Any]) -> str:
+    """A Matbench recipe in words: the model's shape and the training settings."""
+    return (
+        f"model hidden {model['hidden']}, {model['layers']} layers, {model['heads']} heads, "
+        f"edge dimension {model['edge_dim']}, dropout {model['dropout']}; {train['epochs']} "
+        f"epochs, batch {train['batch_size']}, learning rate {train['lr']}, weight decay "
+        f"{train['weight_decay']}, EMA {train['ema_decay']}"
+        + (", compiled" if train.get("compile") else "")
+    )
+
+
 def matbench_section(metrics: Metrics) -> str:
     """Matbench perovskites: folds, mean, leaderboard position, ensemble uncertainty."""
     result = metrics.get("matbench_perovskites")
     if not result:
         return _missing("matbench_perovskites")
     folds = ", ".join(f"{f['test_mae']:.4f}" for f in result["folds"])
-    model = result["model_config"]
-    train = result["train_config"]
     seeds = result.get("ensemble_seeds") or []
-    what = f"an ensemble of {len(seeds)} seeds per fold" if seeds else "one model per fold"
+    recipes = result.get("recipes") or []
+    if recipes:  # members of several benchmarks (sagatsr.bench.matbench_combined)
+        what = (
+            f"An ensemble of {len(seeds)} members per fold from {len(recipes)} recipes: "
+            + "; ".join(
+                f"({chr(ord('A') + i)}) {len(r['seeds'])} seeds of "
+                + _matbench_recipe(r["model_config"], r["train_config"])
+                for i, r in enumerate(recipes)
+            )
+        )
+    else:
+        what = (
+            (f"An ensemble of {len(seeds)} seeds per fold" if seeds else "One model per fold")
+            + ", "
+            + _matbench_recipe(result["model_config"], result["train_config"])
+        )
     better = ", ".join(result.get("better_than", [])) or "none"
     mean = f"{result['mean_mae']:.4f} +- {result['std_mae']:.4f}"
     lines = [
         f"Mean test MAE **{with_unit(mean, result['unit'])}** over {len(result['folds'])} "
         f"fold(s) (folds: {folds}); mean "
-        f"validation MAE {result['mean_val_mae']:.4f}. {what.capitalize()}, model hidden "
-        f"{model['hidden']}, {model['layers']} layers, {model['heads']} heads, edge dimension "
-        f"{model['edge_dim']}, dropout {model['dropout']}; {train['epochs']} epochs, batch "
-        f"{train['batch_size']}, learning rate {train['lr']}, weight decay "
-        f"{train['weight_decay']}, EMA {train['ema_decay']}"
-        + (", compiled" if train.get("compile") else "")
-        + f". Published entries it is below: {better}.",
+        f"validation MAE {result['mean_val_mae']:.4f}. {what}"
+        f". Published entries it is below: {better}.",
     ]
     cpu = result.get("train_cpu_seconds")
     if cpu:
