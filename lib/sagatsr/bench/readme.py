@@ -308,9 +308,10 @@ def pipeline_section(metrics: Metrics) -> str:
 def _trials_table(result: dict[str, Any], name: str) -> str:
     unit = result["unit"]
     lines = [
-        "| run | hidden | dropout | batch | lr | epochs | seed | processes x threads | "
-        "compiled | best val MAE | training time | reaches the reference's val MAE |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| run | hidden | dropout | feature dropout | batch | lr | weight decay | epochs | seed "
+        "| processes x threads | compiled | best val MAE | training time "
+        "| reaches the reference's val MAE |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for trial in result["trials"]:
         model, train, when = trial["model"], trial["train"], reach_text(trial)
@@ -319,13 +320,21 @@ def _trials_table(result: dict[str, Any], name: str) -> str:
         processes = devices if isinstance(devices, int) else 1  # "auto" on a CPU: one
         lines.append(
             f"| {trial['run']} | {model['hidden']} | {model['dropout']} | "
-            f"{train['batch_size']} | {train['lr']} | {trial['epochs_run']} | {seed} | "
+            f"{model.get('feature_dropout', 0.0)} | {train['batch_size']} | {train['lr']} | "
+            f"{train.get('weight_decay', '?')} | {trial['epochs_run']} | {seed} | "
             f"{processes} x {trial['torch_threads'] or '?'} | "
             f"{'yes' if train.get('compile') else 'no'} | "
             f"{format_quantity(trial['best_val_mae'], unit, '.4f')} "
             f"(epoch {trial['best_epoch']}) | "
             f"{trial['train_seconds'] / 60:.1f} min | {when} |"
         )
+    pairs = result.get("pairs") or []  # files written before pairs were kept have none
+    if pairs:
+        mixed = ", ".join(
+            f"{' + '.join(pair['runs'])} {pair['val_mae']:.4f}"
+            for pair in sorted(pairs, key=lambda pair: pair["val_mae"])
+        )
+        lines.append(f"\nValidation MAE of the mean of two runs, best first: {mixed}.")
     return (
         f"{result['dataset']}/{result['subset']} {result['split']} {result['target']}; "
         f"reference recipe: {result['reference']}.\n\n"

@@ -3,15 +3,21 @@
 Recipes are chosen on validation data only. This collects, for finished run
 folders, their settings, best validation MAE, training time, and the time each
 needed to first reach the reference run's best validation MAE (time to
-accuracy). Test metrics are deliberately left out.
+accuracy), and the validation MAE of the mean of every pair of runs (how much
+two recipes, or two seeds, gain as an ensemble of two: runs that err
+differently gain more). Test metrics and test predictions are deliberately left
+out.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from sagatsr.io_utils import write_json
 from sagatsr.model.config import PAPER_ENCODING
@@ -57,6 +63,37 @@ def _time_to(history: Any, threshold: float) -> dict[str, Any]:
     }
 
 
+def pair_ensembles(
+    run_dirs: Sequence[str | os.PathLike[str]], names: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Validation MAE of the mean prediction of every pair of runs (validation rows only).
+
+    Args:
+        run_dirs: Finished run folders of one task.
+        names: Their names in the result.
+
+    Returns:
+        ``{"runs": [name_i, name_j], "val_mae": ...}`` for every pair ``i < j``.
+
+    Raises:
+        ValueError: If two runs predicted other validation structures or labels.
+    """
+    validation = []
+    for folder in run_dirs:
+        frame = Run(folder).predictions()
+        validation.append(frame[frame["part"] == "val"].reset_index(drop=True))
+    target = validation[0].columns[2]
+    pairs = []
+    for i, j in itertools.combinations(range(len(validation)), 2):
+        first, second = validation[i], validation[j]
+        if not first[["id", target]].equals(second[["id", target]]):
+            raise ValueError(f"{names[i]} and {names[j]} predicted other validation structures")
+        mean = (first["prediction"].to_numpy() + second["prediction"].to_numpy()) / 2.0
+        error = float(np.abs(mean - first[target].to_numpy()).mean())
+        pairs.append({"runs": [names[i], names[j]], "val_mae": error})
+    return pairs
+
+
 def collect_trials(
     run_dirs: Sequence[str | os.PathLike[str]],
     *,
@@ -74,6 +111,7 @@ def collect_trials(
     Returns:
         Per run: settings, best validation MAE and epoch, training wall and CPU
         time, threads, and the time to reach the reference's best validation MAE;
+        ``pairs``: the validation MAE of every two-run ensemble (:func:`pair_ensembles`);
         at the top level the best validation MAE of the reference and of the
         best trial (the figures ``dvc exp show`` lists for the ``trial`` stage).
 
@@ -123,6 +161,7 @@ def collect_trials(
         "reference_best_val_mae": reference,
         "best_val_mae": best["best_val_mae"],
         "trials": trials,
+        "pairs": pair_ensembles(run_dirs, [t["run"] for t in trials]) if len(trials) > 1 else [],
         **run_info(command),
     }
     if out_path:
