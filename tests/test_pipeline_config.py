@@ -179,6 +179,7 @@ NOT_FROM_THE_PIPELINE = {
     "recipe_trials_h128.json",
     "recipe_trials_compiled_ddp.json",
     "recipe_trials_h128_e300.json",
+    "recipe_trials_fold4_regularizers.json",
 }
 
 
