@@ -173,9 +173,13 @@ class GraphReading:
 
         For a caller that will not ask for :meth:`result` (its model failed to
         load); without it the workers would read every file before the process exits.
+        Returns once the workers have ended (a chunk takes a fraction of a second):
+        a pool left shutting down in the background could race the interpreter's
+        exit hook, which then printed ``OSError: Bad file descriptor`` after the
+        caller's own error message.
         """
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def read_files(
