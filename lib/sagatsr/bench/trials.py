@@ -23,6 +23,7 @@ from sagatsr.io_utils import write_json
 from sagatsr.model.config import PAPER_ENCODING
 from sagatsr.provenance import run_info
 from sagatsr.sr.units import format_quantity
+from sagatsr.train.ensemble import combine_predictions
 from sagatsr.train.run import Run
 from sagatsr.train.runner import read_history
 
@@ -85,11 +86,13 @@ def pair_ensembles(
     target = validation[0].columns[2]
     pairs = []
     for i, j in itertools.combinations(range(len(validation)), 2):
-        first, second = validation[i], validation[j]
-        if not first[["id", target]].equals(second[["id", target]]):
-            raise ValueError(f"{names[i]} and {names[j]} predicted other validation structures")
-        mean = (first["prediction"].to_numpy() + second["prediction"].to_numpy()) / 2.0
-        error = float(np.abs(mean - first[target].to_numpy()).mean())
+        try:  # the ensemble's own mean, with its check that both predicted the same rows
+            mean = combine_predictions([validation[i], validation[j]], [names[i], names[j]])
+        except ValueError as error:
+            raise ValueError(
+                f"{names[i]} and {names[j]} predicted other validation structures"
+            ) from error
+        error = float(np.abs(mean[target] - mean["prediction"]).mean())
         pairs.append({"runs": [names[i], names[j]], "val_mae": error})
     return pairs
 
