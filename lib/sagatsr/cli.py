@@ -241,10 +241,17 @@ def _cmd_benchmark_matbench_combined(args: argparse.Namespace) -> int:
 
 
 def _cmd_benchmark_throughput(args: argparse.Namespace) -> int:
-    from sagatsr.bench.throughput import measure_throughput
+    from sagatsr.bench.throughput import DEFAULT_RECIPES, measure_throughput
     from sagatsr.runtime import configure_cpu
 
     configure_cpu(args.threads)
+    recipes = DEFAULT_RECIPES
+    if args.recipes:
+        by_name = {recipe.name: recipe for recipe in DEFAULT_RECIPES}
+        unknown = [name for name in args.recipes if name not in by_name]
+        if unknown:
+            raise UsageError(f"unknown recipe(s) {unknown}; known: {list(by_name)}")
+        recipes = tuple(by_name[name] for name in args.recipes)
     result = measure_throughput(
         args.prepared,
         target=args.target,
@@ -253,6 +260,7 @@ def _cmd_benchmark_throughput(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         sizes=tuple(args.sizes),
         devices=tuple(args.devices),
+        recipes=recipes,
         out_path=args.out,
         command=args.command_line,
     )
@@ -824,6 +832,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--sizes", nargs="+", default=["medium", "paper"], help="model sizes (medium, paper)"
     )
     throughput.add_argument("--devices", nargs="+", default=["cpu", "cuda"])
+    throughput.add_argument(
+        "--recipes",
+        nargs="+",
+        default=None,
+        help="step recipes to time, by name (default: all of "
+        "sagatsr.bench.throughput.DEFAULT_RECIPES; 'before' gives the speed-ups)",
+    )
     throughput.add_argument(
         "--threads", type=int, default=0, help="torch threads (0: every available core)"
     )

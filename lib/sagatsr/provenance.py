@@ -19,7 +19,11 @@ def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The checked-out commit and whether the code differs from it.
 
     ``dirty`` is true when a tracked file has uncommitted changes, except the
-    files the pipeline writes (:data:`PIPELINE_OUTPUTS`).
+    files the pipeline writes (:data:`PIPELINE_OUTPUTS`). Outside a git checkout
+    (a copy of the tree sent to another machine, e.g. a GPU host) the commit is
+    read from the environment variable ``SAGATSR_SOURCE_COMMIT`` and ``dirty``
+    from ``SAGATSR_SOURCE_DIRTY`` (``0`` or ``1``; unknown when unset), as the
+    sender set them.
 
     Args:
         repo: A folder inside the repository (the current folder when ``None``).
@@ -48,7 +52,11 @@ def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return {"commit": "unknown", "dirty": None}
+        dirty = os.environ.get("SAGATSR_SOURCE_DIRTY")
+        return {
+            "commit": os.environ.get("SAGATSR_SOURCE_COMMIT") or "unknown",
+            "dirty": None if dirty not in ("0", "1") else dirty == "1",
+        }
     return {"commit": sha, "dirty": bool(status)}
 
 

@@ -113,3 +113,17 @@ def test_compiled_step_network_matches_the_eager_one(tmp_path) -> None:
         gradients.append(torch.cat([p.grad.reshape(-1) for p in model.parameters()]))
     torch.testing.assert_close(losses[1], losses[0], rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(gradients[1], gradients[0], rtol=1e-3, atol=1e-5)
+
+
+def test_the_command_times_the_named_recipes_only(prepared, tmp_path, capsys) -> None:
+    from sagatsr.cli import main
+
+    out = tmp_path / "throughput.json"
+    common = ["benchmark", "throughput", "--prepared", str(prepared.out_dir)]
+    common += ["--n-graphs", "8", "--repeats", "1", "--sizes", "medium", "--devices", "cpu"]
+    assert main([*common, "--recipes", "before", "batch64", "--out", str(out)]) == 0
+    recipes = json.loads(out.read_text())["sizes"]["medium"]["devices"]["cpu"]["recipes"]
+    assert list(recipes) == ["before", "batch64"]
+    assert main([*common, "--recipes", "batch7", "--out", str(tmp_path / "no.json")]) == 2
+    assert "unknown recipe(s) ['batch7']" in capsys.readouterr().err
+    assert not (tmp_path / "no.json").exists()

@@ -175,14 +175,28 @@ def measure_scaling(
     cpu = slopes.get("cpu", {}).get("large_n", {})
     retained = slopes.get(RETAINED, {}).get("large_n", {})
     nan = float("nan")
-    result = {
-        "summary": (
+    summaries = []
+    if "cpu" in devices:
+        summaries.append(
             f"CPU log-log slopes (n >= {fit_min_atoms}): inference time "
             f"{cpu.get('inference_s', nan):.2f} (default allocator), "
             f"{retained.get('inference_s', nan):.2f} (freed memory retained); with graph "
             f"construction {cpu.get('total_s', nan):.2f} / {retained.get('total_s', nan):.2f}; "
             f"inference memory {cpu.get('inference_peak_bytes', nan):.2f}"
-        ),
+        )
+    for device_name in devices:
+        gpu = slopes.get(device_name, {}).get("large_n", {})
+        if device_name.startswith("cuda") and rows[device_name]:
+            largest = rows[device_name][-1]
+            summaries.append(
+                f"{device_name} log-log slopes (n >= {fit_min_atoms}): inference time "
+                f"{gpu.get('inference_s', nan):.2f}, with graph construction on the CPU "
+                f"{gpu.get('total_s', nan):.2f}, inference memory "
+                f"{gpu.get('inference_peak_bytes', nan):.2f}; {largest['n_atoms']} atoms: "
+                f"inference {largest['inference_s'] * 1e3:.1f} ms"
+            )
+    result = {
+        "summary": "; ".join(summaries) or "no device measured",
         "structure": "SrTiO3 cubic, r x r x r supercells",
         "goal_slope": 1.1,
         "fit_min_atoms": fit_min_atoms,
