@@ -268,6 +268,17 @@ def _cmd_benchmark_throughput(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_gpu_checks(args: argparse.Namespace) -> int:
+    from sagatsr.bench.gpu_checks import collect_gpu_checks
+
+    result = collect_gpu_checks(
+        args.results, sent_commit=args.sent_commit, out_path=args.out, command=args.command_line
+    )
+    print(result["summary"])
+    print(f"written to {args.out}")
+    return 0
+
+
 def _cmd_benchmark_determinism(args: argparse.Namespace) -> int:
     from sagatsr.bench.determinism import measure_determinism
 
@@ -844,6 +855,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     throughput.add_argument("--out", default="reports/metrics/throughput.json", type=Path)
     throughput.set_defaults(handler=_cmd_benchmark_throughput, runs_network=True)
+
+    gpu_checks = benchmarks.add_parser(
+        "gpu_checks",
+        help="join the results of lib/sagatsr/bench/gpu_checks.sh (run on a GPU machine)",
+    )
+    gpu_checks.add_argument("results", type=Path, help="the script's results folder")
+    gpu_checks.add_argument(
+        "--sent-commit",
+        default=None,
+        help="commit of the tree that ran there, if its git state was stale or missing",
+    )
+    gpu_checks.add_argument("--out", default="reports/metrics/gpu_checks.json", type=Path)
+    gpu_checks.set_defaults(handler=_cmd_benchmark_gpu_checks)
 
     determinism = benchmarks.add_parser(
         "determinism", help="test MAE against the torch thread count, beside the seed spread"

@@ -551,6 +551,66 @@ def _pipeline_run(result: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _gpu_checks(result: dict[str, Any]) -> list[Row]:
+    gpu = (result.get("hardware") or {}).get("gpu") or "no GPU recorded"
+    where = f"{gpu}, torch {result.get('torch', '?')}"
+    rows: list[Row] = []
+    tests = result.get("tests")
+    if tests:
+        rows.append(
+            (
+                "CUDA tests passed",
+                f"{tests['passed']} of {tests['passed'] + tests['failed'] + tests['skipped']}",
+                "",
+                (),
+                f"{where}; failed: "
+                + (
+                    ", ".join(c["test"] for c in tests["cases"] if c["outcome"] == "failed")
+                    or "none"
+                ),
+            )
+        )
+    for size, entry in (result.get("throughput") or {}).get("sizes", {}).items():
+        recipes = next(iter(entry["devices"].values())).get("recipes", {})
+        timed = {name: r for name, r in recipes.items() if "graphs_per_second" in r}
+        if timed:
+            name = max(timed, key=lambda n: timed[n]["graphs_per_second"])
+            rows.append(
+                (
+                    f"training step, {size} model, on the GPU",
+                    _num(timed[name]["graphs_per_second"], ",.0f"),
+                    "graphs/s",
+                    (),
+                    f"{where}; best recipe {name}",
+                )
+            )
+    scaling = result.get("scaling") or {}
+    if scaling.get("sizes", {}).get("cuda"):
+        largest = scaling["sizes"]["cuda"][-1]
+        rows.append(
+            (
+                f"inference of {largest['n_atoms']:,} atoms on the GPU",
+                _num(largest["inference_s"] * 1e3, ".1f"),
+                "ms",
+                (),
+                f"{where}; paper-size model, SrTiO3 supercell",
+            )
+        )
+    training = result.get("training")
+    if training:
+        rows.append(
+            (
+                "Matbench fold 0 validation MAE, paper-size model trained on the GPU",
+                _num(training["best_val_mae"]),
+                _unit(training["unit"]),
+                (),
+                f"{where}; {training['epochs_run']} epochs in "
+                f"{training['train_seconds'] / 60:.1f} min (a check, not a Matbench result)",
+            )
+        )
+    return rows
+
+
 #: The README's result sections, in its order.
 SUITES: tuple[Suite, ...] = (
     Suite("Matbench perovskites", "matbench_perovskites", _matbench),
@@ -566,6 +626,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("Symbolic regression speed-up (the paper's 23x)", "sr_speedup", _sr_speedup),
     Suite("SISSO engine", "sisso_engine", _sisso_engine),
     Suite("O(n) scaling", "scaling", _scaling),
+    Suite("On a GPU", "gpu_checks", _gpu_checks),
     Suite("Prediction of many files", "predict", _predict),
     Suite("Determinism: thread count against seed", "determinism", _determinism),
     Suite("Your own data: the MP-20 worked example", "user_data_mp20", _worked_example),

@@ -19,11 +19,11 @@ def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The checked-out commit and whether the code differs from it.
 
     ``dirty`` is true when a tracked file has uncommitted changes, except the
-    files the pipeline writes (:data:`PIPELINE_OUTPUTS`). Outside a git checkout
-    (a copy of the tree sent to another machine, e.g. a GPU host) the commit is
-    read from the environment variable ``SAGATSR_SOURCE_COMMIT`` and ``dirty``
-    from ``SAGATSR_SOURCE_DIRTY`` (``0`` or ``1``; unknown when unset), as the
-    sender set them.
+    files the pipeline writes (:data:`PIPELINE_OUTPUTS`). A copy of the tree sent
+    to another machine (a GPU host) may carry no git state or a stale one: there
+    the sender sets the environment variable ``SAGATSR_SOURCE_COMMIT``, which then
+    names the commit, with ``dirty`` from ``SAGATSR_SOURCE_DIRTY`` (``0`` or ``1``;
+    unknown when unset).
 
     Args:
         repo: A folder inside the repository (the current folder when ``None``).
@@ -31,6 +31,10 @@ def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     Returns:
         ``{"commit": sha or "unknown", "dirty": bool or None}``.
     """
+    sent = os.environ.get("SAGATSR_SOURCE_COMMIT")
+    if sent:
+        dirty = os.environ.get("SAGATSR_SOURCE_DIRTY")
+        return {"commit": sent, "dirty": None if dirty not in ("0", "1") else dirty == "1"}
     folder = str(repo or Path.cwd())
     try:
         sha = subprocess.run(
@@ -52,11 +56,7 @@ def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        dirty = os.environ.get("SAGATSR_SOURCE_DIRTY")
-        return {
-            "commit": os.environ.get("SAGATSR_SOURCE_COMMIT") or "unknown",
-            "dirty": None if dirty not in ("0", "1") else dirty == "1",
-        }
+        return {"commit": "unknown", "dirty": None}
     return {"commit": sha, "dirty": bool(status)}
 
 

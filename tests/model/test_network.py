@@ -149,3 +149,12 @@ def test_every_parameter_gets_a_gradient(embedding: str, layers: int) -> None:
     model = fitted_model(embedding, layers=layers).train()
     model(Batch.from_data_list(make_graphs(4))).sum().backward()
     assert [name for name, p in model.named_parameters() if p.grad is None] == []
+
+
+def test_compiling_under_a_torch_older_than_the_checked_one_is_refused(monkeypatch) -> None:
+    model = SAGAT(small_config())
+    monkeypatch.setattr(torch, "__version__", "2.11.0+cu130")
+    with pytest.raises(RuntimeError, match=r"needs torch >= 2\.13 \(this is 2\.11\.0\+cu130\)"):
+        model.compiled_core()
+    monkeypatch.setattr(torch, "__version__", "2.13.0+cpu")
+    assert callable(model.compiled_core())

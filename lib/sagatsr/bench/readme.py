@@ -515,6 +515,85 @@ def determinism_section(metrics: Metrics) -> str:
     return "\n".join(lines) + "\n" + _source(result, "determinism")
 
 
+def gpu_checks_section(metrics: Metrics) -> str:
+    """The checks run on a GPU machine: tests, training step, inference, SISSO, a training."""
+    result = metrics.get("gpu_checks")
+    if not result:
+        return _missing("gpu_checks")
+    gpu = (result.get("hardware") or {}).get("gpu") or "no GPU recorded"
+    lines = [f"| check | {gpu}, torch {result.get('torch', '?')} |", "| --- | --- |"]
+    tests = result.get("tests")
+    if tests:
+        failed = [c for c in tests["cases"] if c["outcome"] == "failed"]
+        text = f"{tests['passed']} passed, {tests['failed']} failed, {tests['skipped']} skipped"
+        if failed:
+            text += (
+                " (failed: "
+                + "; ".join(f"`{c['test'].split('.')[-1]}`: {c['message']}" for c in failed)
+                + ")"
+            )
+        lines.append(f"| CUDA tests and the benchmark harnesses' tests | {text} |")
+    throughput = result.get("throughput")
+    if throughput:
+        for size, entry in throughput["sizes"].items():
+            recipes = next(iter(entry["devices"].values())).get("recipes", {})
+            shown = ", ".join(
+                f"{name} {r['graphs_per_second']:,.0f}"
+                + (f" ({r['speedup_over_before']:.1f}x)" if "speedup_over_before" in r else "")
+                for name, r in recipes.items()
+                if "graphs_per_second" in r
+            )
+            lines.append(
+                f"| training step, {size} model ({entry['parameters']:,} parameters), "
+                f"graphs/s | {shown} |"
+            )
+    scaling = result.get("scaling")
+    if scaling and scaling["sizes"].get("cuda"):
+        rows = scaling["sizes"]["cuda"]
+        large = scaling["slopes"]["cuda"]["large_n"]
+        lines.append(
+            f"| inference, paper-size model, SrTiO3 {rows[0]['n_atoms']:,} to "
+            f"{rows[-1]['n_atoms']:,} atoms | {rows[0]['inference_s'] * 1e3:.1f} to "
+            f"{rows[-1]['inference_s'] * 1e3:.1f} ms (log-log slope {large['inference_s']:.2f} "
+            f"for n >= {scaling['fit_min_atoms']}; memory slope "
+            f"{large['inference_peak_bytes']:.2f}, {rows[-1]['inference_peak_bytes'] / 2**20:,.0f}"
+            f" MiB at the largest); graph construction on the host CPU "
+            f"{rows[-1]['graph_s']:.2f} s at the largest |"
+        )
+    sisso = result.get("sisso") or {}
+    if sisso.get("cuda") and sisso.get("cpu"):
+        gpu_run, cpu_run = sisso["cuda"], sisso["cpu"]
+        data = gpu_run["dataset"]
+        lines.append(
+            f"| our SISSO, {data['n_samples']} rows x {data['n_features']} features, dimension "
+            f"{gpu_run['settings']['max_dim']} | {gpu_run['ours']['wall_s']:.2f} s on CUDA, "
+            f"{cpu_run['ours']['wall_s']:.2f} s on the host CPU; TorchSISSO "
+            f"{gpu_run['torchsisso']['wall_s']:.1f} s / {cpu_run['torchsisso']['wall_s']:.1f} s; "
+            f"same descriptors as TorchSISSO: {gpu_run['descriptors_agree']} / "
+            f"{cpu_run['descriptors_agree']} |"
+        )
+    training = result.get("training")
+    if training:
+        config = training["train_config"]
+        test = training["metrics"]["test"]
+        lines.append(
+            f"| Matbench fold 0, paper-size model, batch {config['batch_size']}, "
+            f"{config['max_time_minutes']:g} min budget | {training['epochs_run']} epochs of "
+            f"{config['epochs']} planned, {training['seconds_per_epoch']:.1f} s per epoch; best "
+            f"validation MAE {training['best_val_mae']:.4f} {training['unit']} (epoch "
+            f"{training['best_epoch']}), test MAE {test['mae']:.4f} {training['unit']} |"
+        )
+    hardware = result.get("hardware") or {}
+    commit = str(result.get("commit", "?"))[:7]
+    recorded = str(result.get("commit_recorded_there") or "?")[:7]
+    source = (
+        f"<sub>`reports/metrics/gpu_checks.json`: tree of commit {commit} "
+        f"(git state there: {recorded}), {gpu} with {hardware.get('cpu', '?')}, "
+        f"{hardware.get('cpu_cores', '?')} cores, {str(result.get('date', '?'))[:10]}.</sub>"
+    )
+    return "\n".join(lines) + "\n\n" + source
+
+
 #: Renderer of each README block, by block name.
 SECTIONS: dict[str, Callable[[Metrics], str]] = {
     "featurize": featurize_section,
@@ -533,6 +612,7 @@ SECTIONS: dict[str, Callable[[Metrics], str]] = {
     "pipeline": pipeline_section,
     "user_data_mp20": worked_example_section,
     "determinism": determinism_section,
+    "gpu_checks": gpu_checks_section,
 }
 
 

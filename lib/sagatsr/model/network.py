@@ -15,6 +15,12 @@ from sagatsr.model.normalization import FeatureScaler
 from sagatsr.model.radial import GaussianRBF
 from sagatsr.model.readout import AttentionReadout
 
+#: The oldest torch (major, minor) whose compiled training step this project has seen
+#: match the eager one (tests/bench/test_throughput.py): under torch 2.11 (a GPU
+#: machine's image) the compiled step's gradients differed from eager ones in 30 % of
+#: the entries (README, "On a GPU"), so compiling needs the pinned torch or newer.
+MIN_TORCH_FOR_COMPILE = (2, 13)
+
 if TYPE_CHECKING:
     from torch_geometric.data import Data
 
@@ -174,7 +180,18 @@ class SAGAT(nn.Module):
 
         Returns:
             A callable with :meth:`core`'s arguments and results.
+
+        Raises:
+            RuntimeError: Under a torch older than :data:`MIN_TORCH_FOR_COMPILE`.
         """
+        version = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2])
+        if version < MIN_TORCH_FOR_COMPILE:
+            wanted = ".".join(map(str, MIN_TORCH_FOR_COMPILE))
+            raise RuntimeError(
+                f"compiled training needs torch >= {wanted} (this is {torch.__version__}): "
+                "under torch 2.11 the compiled step's gradients differed from the eager "
+                "step's; train without --compile or install the pinned torch"
+            )
         return torch.compile(self.core, dynamic=True)
 
     def core(
