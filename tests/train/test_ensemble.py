@@ -105,3 +105,27 @@ def test_predict_prints_the_ensemble_value_with_its_uncertainty(ensemble, prepar
     assert len(entry["top_features"]) == 5
     assert main(["predict", str(out), str(path)]) == 0
     assert " +- " in capsys.readouterr().out
+
+
+def test_members_whose_targets_differ_in_the_last_digit_combine() -> None:
+    from sagatsr.train.ensemble import combine_predictions
+
+    base = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "part": ["test", "test"],
+            "e_form": [0.1 + 0.2, 1.5],
+            "prediction": [1.0, 2.0],
+        }
+    )
+    read_back = base.assign(e_form=[0.3, 1.5], prediction=[3.0, 4.0])  # 0.1 + 0.2 != 0.3
+    assert read_back["e_form"][0] != base["e_form"][0]
+    combined = combine_predictions([base, read_back])
+    assert combined["prediction"].tolist() == [2.0, 3.0]
+    assert combined["e_form"].tolist() == base["e_form"].tolist()  # the first member's
+    with pytest.raises(ValueError, match="member 1 predicted other structures or targets"):
+        combine_predictions([base, base.assign(e_form=[0.3001, 1.5])])
+    with pytest.raises(ValueError, match="member 1 predicted other structures or targets"):
+        combine_predictions([base, base.assign(id=["a", "c"])])
+    with pytest.raises(ValueError, match="member 1 predicted other structures or targets"):
+        combine_predictions([base, base.iloc[:1]])

@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 ENSEMBLE_FILE = "ensemble.json"
 PREDICTIONS_FILE = "predictions.csv"
 
+#: Relative tolerance within which members' targets count as the same values: a float64
+#: written to CSV and parsed back can come back one unit in the last place away.
+TARGET_RTOL = 1e-12
+
 
 def member_folder(out_dir: str | os.PathLike[str], seed: int) -> Path:
     """The run folder of the member trained with ``seed``."""
@@ -75,7 +79,7 @@ def combine_predictions(
 
     Raises:
         ValueError: With fewer than two members, or members that predicted
-            different ids or targets.
+            different ids or targets (targets equal to :data:`TARGET_RTOL`).
     """
     if len(frames) < 2:
         raise ValueError("an ensemble needs at least two members")
@@ -83,7 +87,17 @@ def combine_predictions(
     target = frames[0].columns[2]
     first = frames[0][["id", "part", target]].reset_index(drop=True)
     for name, frame in zip(names, frames, strict=True):
-        if not frame[["id", "part", target]].reset_index(drop=True).equals(first):
+        rows = frame[["id", "part", target]].reset_index(drop=True)
+        same_rows = rows.shape == first.shape and rows[["id", "part"]].equals(first[["id", "part"]])
+        # Targets read back from different files (a run's predictions.csv, the prepared
+        # records) may differ in the last digit of their decimal round trip.
+        if not same_rows or not np.allclose(
+            rows[target].to_numpy(dtype=np.float64),
+            first[target].to_numpy(dtype=np.float64),
+            rtol=TARGET_RTOL,
+            atol=0.0,
+            equal_nan=True,
+        ):
             raise ValueError(f"{name} predicted other structures or targets than {names[0]}")
     stacked = np.stack([frame["prediction"].to_numpy(dtype=np.float64) for frame in frames])
     out = first.copy()
