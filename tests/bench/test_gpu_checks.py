@@ -9,6 +9,7 @@ from sagatsr.bench.gpu_checks import (
     SISSO_FILES,
     TESTS_FILE,
     THROUGHPUT_FILE,
+    TRAIN_FAST_RUN,
     TRAIN_RUN,
     collect_gpu_checks,
     read_junit,
@@ -67,6 +68,15 @@ def results(prepared, tmp_path_factory):
         model_settings=SMALL,
         train_config=quick(epochs=2),
     )
+    train_on_split(
+        prepared.out_dir,
+        subset="all",
+        split="matbench_fold0",
+        target="e_form",
+        out_dir=folder / TRAIN_FAST_RUN,
+        model_settings=SMALL,
+        train_config=quick(epochs=1, deterministic=False, max_time_minutes=5.0),
+    )
     return folder
 
 
@@ -114,6 +124,11 @@ def test_a_partial_run_is_joined_and_an_empty_folder_is_an_error(results, tmp_pa
     assert result["tests"] is None and result["training"] is None and result["scaling"]
     recorded = json.loads((partial / SCALING_FILE).read_text())
     assert result["commit"] == recorded["commit"] == result["commit_recorded_there"]
+    import shutil
+
+    only_fast = tmp_path / "only_fast"
+    shutil.copytree(results / TRAIN_FAST_RUN, only_fast / TRAIN_FAST_RUN)
+    assert collect_gpu_checks(only_fast)["training_fast"]["epochs_run"] == 1
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match="holds none of the GPU check results"):
@@ -144,6 +159,9 @@ def test_the_readme_block_and_the_dashboard_rows_read_the_joined_file(results) -
     training = result["training"]
     assert f"best validation MAE {training['best_val_mae']:.4f} eV/cell" in block
     assert "tree of commit ddddddd" in block
+    fast = result["training_fast"]
+    assert fast["epochs_run"] == 1 and fast["train_config"]["deterministic"] is False
+    assert "| the same without deterministic kernels, 0 loader workers, 5 min | 1 epochs" in block
     suite = [s for s in SUITES if s.name == "gpu_checks"]
     rows = headline_figures({"gpu_checks": result}, suite)
     assert rows[0].figure == "CUDA tests passed" and rows[0].value == "1 of 3"

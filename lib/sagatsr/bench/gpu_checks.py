@@ -27,6 +27,8 @@ SCALING_FILE = "scaling_gpu.json"
 SISSO_FILES = {"cuda": "sisso_engine_gpu_host_cuda.json", "cpu": "sisso_engine_gpu_host_cpu.json"}
 TESTS_FILE = "gpu_tests.xml"
 TRAIN_RUN = Path("train_gpu_paper_fold0") / "e_form"
+#: The same training without deterministic kernels and with loader workers.
+TRAIN_FAST_RUN = Path("train_gpu_paper_fold0_fast") / "e_form"
 
 
 def read_junit(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -88,7 +90,8 @@ def collect_gpu_checks(
         command: Command recorded in the result.
 
     Returns:
-        ``{"summary", "tests", "throughput", "scaling", "sisso", "training", ...}``;
+        ``{"summary", "tests", "throughput", "scaling", "sisso", "training",
+        "training_fast", ...}``;
         a piece the run did not produce is ``None``. The provenance keys
         (``commit``, ``hardware``, ``torch``, ``date``...) are the GPU machine's;
         ``collected`` is the provenance of this call.
@@ -105,8 +108,9 @@ def collect_gpu_checks(
         return json.loads(path.read_text()) if path.is_file() else None
 
     tests = read_junit(folder / TESTS_FILE) if (folder / TESTS_FILE).is_file() else None
-    training = (
-        _training(folder / TRAIN_RUN) if (folder / TRAIN_RUN / "metrics.json").is_file() else None
+    training, training_fast = (
+        _training(folder / run) if (folder / run / "metrics.json").is_file() else None
+        for run in (TRAIN_RUN, TRAIN_FAST_RUN)
     )
     result: dict[str, Any] = {
         "tests": tests,
@@ -114,8 +118,9 @@ def collect_gpu_checks(
         "scaling": piece(SCALING_FILE),
         "sisso": {device: piece(name) for device, name in SISSO_FILES.items()},
         "training": training,
+        "training_fast": training_fast,
     }
-    pieces = [result[k] for k in ("tests", "throughput", "scaling", "training")]
+    pieces = [result[k] for k in ("tests", "throughput", "scaling", "training", "training_fast")]
     if not any(pieces) and not any(result["sisso"].values()):
         raise FileNotFoundError(f"{folder} holds none of the GPU check results")
     measured = _measured_on(result)
@@ -143,6 +148,7 @@ def _measured_on(result: dict[str, Any]) -> dict[str, Any]:
         result.get("throughput"),
         result.get("scaling"),
         result.get("training"),
+        result.get("training_fast"),
         *sisso.values(),
     ):
         if piece:
@@ -191,5 +197,11 @@ def summarize(result: dict[str, Any]) -> str:
             f"paper model fold 0: {training['epochs_run']} epochs in "
             f"{training['train_seconds'] / 60:.1f} min, best val MAE "
             f"{training['best_val_mae']:.4f} {training['unit']}"
+        )
+    fast = result.get("training_fast")
+    if fast:
+        parts.append(
+            f"without deterministic kernels {fast['seconds_per_epoch']:.1f} s per epoch"
+            + (f" (against {training['seconds_per_epoch']:.1f})" if training else "")
         )
     return "; ".join(parts)

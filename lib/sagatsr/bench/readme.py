@@ -583,6 +583,15 @@ def gpu_checks_section(metrics: Metrics) -> str:
             f"validation MAE {training['best_val_mae']:.4f} {training['unit']} (epoch "
             f"{training['best_epoch']}), test MAE {test['mae']:.4f} {training['unit']} |"
         )
+    fast = result.get("training_fast")
+    if fast:
+        config = fast["train_config"]
+        lines.append(
+            f"| the same without deterministic kernels, {config['num_workers']} loader workers, "
+            f"{config['max_time_minutes']:g} min | {fast['epochs_run']} epochs, "
+            f"{fast['seconds_per_epoch']:.1f} s per epoch; best validation MAE "
+            f"{fast['best_val_mae']:.4f} {fast['unit']} |"
+        )
     hardware = result.get("hardware") or {}
     commit = str(result.get("commit", "?"))[:7]
     recorded = str(result.get("commit_recorded_there") or "?")[:7]
