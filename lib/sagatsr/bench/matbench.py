@@ -347,8 +347,13 @@ def summarize(
     train_config: TrainConfig,
     provenance: dict[str, Any],
     seeds: Sequence[int] = (),
+    qualifier: str = "",
 ) -> dict[str, Any]:
-    """The result JSON from the folds done so far (``provenance``: :func:`run_info` at start)."""
+    """The result JSON from the folds done so far (``provenance``: :func:`run_info` at start).
+
+    ``qualifier`` describes the models after the mean in the summary line, e.g.
+    ``"(ensembles of 6 members from 2 recipes)"``.
+    """
     maes = np.array([f["test_mae"] for f in per_fold])
     mean = float(maes.mean())
     complete = len(per_fold) == 5
@@ -386,7 +391,9 @@ def summarize(
         ]
     return {
         "summary": (
-            f"Matbench perovskites {target}: mean test MAE {mean:.4f} eV/cell over "
+            f"Matbench perovskites {target}: mean test MAE {mean:.4f} eV/cell "
+            + (f"{qualifier} " if qualifier else "")
+            + "over "
             f"{len(per_fold)} fold(s)" + ("" if complete else " (INCOMPLETE: not all 5 folds)")
         ),
         "task": "matbench_perovskites",

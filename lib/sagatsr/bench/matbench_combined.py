@@ -133,10 +133,8 @@ def combine_matbench(
         per_fold.append({"fold": fold, **result, "members": order})
     seeds = [member["seed"] for member in per_fold[0]["members"]]
     train_config = TrainConfig(**recipes[0]["train_config"])
-    result = summarize(per_fold, target, first_part, train_config, provenance, seeds)
-    result["summary"] = result["summary"].replace(
-        "over", f"(ensembles of {len(seeds)} members from {len(recipes)} recipes) over", 1
-    )
+    qualifier = f"(ensembles of {len(seeds)} members from {len(recipes)} recipes)"
+    result = summarize(per_fold, target, first_part, train_config, provenance, seeds, qualifier)
     result["recipes"] = recipes
     if out_path:
         write_json(out_path, result)
