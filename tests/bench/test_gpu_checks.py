@@ -5,6 +5,7 @@ import json
 import pytest
 
 from sagatsr.bench.gpu_checks import (
+    COMPILED_FILES,
     SCALING_FILE,
     SISSO_FILES,
     TESTS_FILE,
@@ -47,6 +48,15 @@ def results(prepared, tmp_path_factory):
         sizes={"small": SMALL},
         recipes=(StepRecipe("batch8", 8),),
         out_path=folder / THROUGHPUT_FILE,
+    )
+    measure_throughput(  # the compiled step's file layout (not compiled here: minutes)
+        prepared.out_dir,
+        target="e_form",
+        n_graphs=8,
+        repeats=1,
+        sizes={"medium": SMALL},
+        recipes=(StepRecipe("batch4", 4),),
+        out_path=folder / COMPILED_FILES["medium"],
     )
     measure_scaling(
         repetitions=(1, 2),
@@ -159,6 +169,11 @@ def test_the_readme_block_and_the_dashboard_rows_read_the_joined_file(results) -
     training = result["training"]
     assert f"best validation MAE {training['best_val_mae']:.4f} eV/cell" in block
     assert "tree of commit ddddddd" in block
+    compiled = result["throughput_compiled"]
+    assert compiled["paper"] is None
+    step = compiled["medium"]["sizes"]["medium"]["devices"]["cpu"]["recipes"]["batch4"]
+    rate = f"{step['graphs_per_second']:,.0f}"
+    assert f"compiled (torch.compile), medium model, graphs/s | batch4 {rate} |" in block
     fast = result["training_fast"]
     assert fast["epochs_run"] == 1 and fast["train_config"]["deterministic"] is False
     assert "| the same without deterministic kernels, 0 loader workers, 5 min | 1 epochs" in block

@@ -24,6 +24,8 @@ from sagatsr.provenance import run_info
 #: What the script writes into its results folder, by piece.
 THROUGHPUT_FILE = "throughput_gpu.json"
 SCALING_FILE = "scaling_gpu.json"
+#: The compiled-step throughput, one file per model size.
+COMPILED_FILES = {size: f"throughput_gpu_compiled_{size}.json" for size in ("medium", "paper")}
 SISSO_FILES = {"cuda": "sisso_engine_gpu_host_cuda.json", "cpu": "sisso_engine_gpu_host_cpu.json"}
 TESTS_FILE = "gpu_tests.xml"
 TRAIN_RUN = Path("train_gpu_paper_fold0") / "e_form"
@@ -90,8 +92,8 @@ def collect_gpu_checks(
         command: Command recorded in the result.
 
     Returns:
-        ``{"summary", "tests", "throughput", "scaling", "sisso", "training",
-        "training_fast", ...}``;
+        ``{"summary", "tests", "throughput", "throughput_compiled", "scaling",
+        "sisso", "training", "training_fast", ...}``;
         a piece the run did not produce is ``None``. The provenance keys
         (``commit``, ``hardware``, ``torch``, ``date``...) are the GPU machine's;
         ``collected`` is the provenance of this call.
@@ -115,13 +117,15 @@ def collect_gpu_checks(
     result: dict[str, Any] = {
         "tests": tests,
         "throughput": piece(THROUGHPUT_FILE),
+        "throughput_compiled": {size: piece(name) for size, name in COMPILED_FILES.items()},
         "scaling": piece(SCALING_FILE),
         "sisso": {device: piece(name) for device, name in SISSO_FILES.items()},
         "training": training,
         "training_fast": training_fast,
     }
     pieces = [result[k] for k in ("tests", "throughput", "scaling", "training", "training_fast")]
-    if not any(pieces) and not any(result["sisso"].values()):
+    nested = [*result["sisso"].values(), *result["throughput_compiled"].values()]
+    if not any(pieces) and not any(nested):
         raise FileNotFoundError(f"{folder} holds none of the GPU check results")
     measured = _measured_on(result)
     result = {

@@ -83,9 +83,12 @@ if want train_fast; then
 fi
 if want compiled; then
   stamp compiled
-  timeout 150 "${S[@]}" benchmark throughput --prepared $P --devices $DEV --sizes medium paper \
-    --recipes batch64 batch256_compiled batch512_compiled --n-graphs $NG --repeats $REP \
-    --out "$R/throughput_gpu_compiled.json"
-  pack
+  # One file per size: a cut-off run keeps the sizes it finished.
+  for size in medium paper; do
+    timeout 150 "${S[@]}" benchmark throughput --prepared $P --devices $DEV --sizes $size \
+      --recipes batch256 batch256_compiled batch512_compiled --n-graphs $NG --repeats $REP \
+      --out "$R/throughput_gpu_compiled_$size.json"
+    pack
+  done
 fi
 stamp done

@@ -547,6 +547,19 @@ def gpu_checks_section(metrics: Metrics) -> str:
                 f"| training step, {size} model ({entry['parameters']:,} parameters), "
                 f"graphs/s | {shown} |"
             )
+    for size, compiled in (result.get("throughput_compiled") or {}).items():
+        if not compiled:
+            continue
+        entry = compiled["sizes"][size]
+        recipes = next(iter(entry["devices"].values())).get("recipes", {})
+        shown = ", ".join(
+            f"{name} {r['graphs_per_second']:,.0f}"
+            for name, r in recipes.items()
+            if "graphs_per_second" in r
+        )
+        lines.append(
+            f"| training step compiled (torch.compile), {size} model, graphs/s | {shown} |"
+        )
     scaling = result.get("scaling")
     if scaling and scaling["sizes"].get("cuda"):
         rows = scaling["sizes"]["cuda"]
