@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 
 from sagatsr.bench.gpu_checks import (
     COMPILED_FILES,
@@ -139,6 +140,10 @@ def test_a_partial_run_is_joined_and_an_empty_folder_is_an_error(results, tmp_pa
     only_fast = tmp_path / "only_fast"
     shutil.copytree(results / TRAIN_FAST_RUN, only_fast / TRAIN_FAST_RUN)
     assert collect_gpu_checks(only_fast)["training_fast"]["epochs_run"] == 1
+    only_compiled = tmp_path / "only_compiled"
+    only_compiled.mkdir()
+    shutil.copy(results / COMPILED_FILES["medium"], only_compiled)
+    assert collect_gpu_checks(only_compiled)["torch"] == torch.__version__
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match="holds none of the GPU check results"):

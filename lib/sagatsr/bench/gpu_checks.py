@@ -153,6 +153,7 @@ def _measured_on(result: dict[str, Any]) -> dict[str, Any]:
         result.get("scaling"),
         result.get("training"),
         result.get("training_fast"),
+        *(result.get("throughput_compiled") or {}).values(),
         *sisso.values(),
     ):
         if piece:
