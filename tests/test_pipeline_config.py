@@ -3,6 +3,7 @@
 import ast
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from sagatsr.cli import build_parser
 from sagatsr.profiles import available_profiles, render_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -216,6 +218,16 @@ def test_the_full_profile_recreates_every_committed_result_file() -> None:
         last = entry["cmd"].split("&&")[-1].strip()
         assert last.startswith("sagatsr benchmark "), name
         assert "--out" not in last, name  # the stage names the result file
+    # every sagatsr command of an entry parses, and only the last one writes the stage's file
+    for name, entry in full["headline"].items():
+        commands = [c.strip() for c in f"{entry['cmd']} --out OUT.json".split("&&")]
+        for command in commands:
+            argv = shlex.split(command)
+            if argv[0] != "sagatsr":
+                continue
+            args = build_parser().parse_args(argv[1:])
+            if command is not commands[-1]:
+                assert str(getattr(args, "out", "")) != f"reports/metrics/{name}.json", name
     # the quick and paper profiles run none of them
     for other in ("quick", "paper"):
         profile = yaml.safe_load((ROOT / "profiles" / f"{other}.yaml").read_text())
