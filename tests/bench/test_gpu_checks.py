@@ -1,6 +1,10 @@
 """Joining the pieces of a GPU-machine run (here made on the CPU, as the script's dry run)."""
 
 import json
+import os
+import subprocess
+import tarfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -186,3 +190,31 @@ def test_the_readme_block_and_the_dashboard_rows_read_the_joined_file(results) -
     rows = headline_figures({"gpu_checks": result}, suite)
     assert rows[0].figure == "CUDA tests passed" and rows[0].value == "1 of 3"
     assert all(r.measured and r.source.commit == "ddddddd" for r in rows)
+
+
+def test_the_script_dry_runs_on_the_cpu_and_its_results_are_collected(tmp_path) -> None:
+    """The GPU script's shell mechanics (steps, result folder, tar) checked without a GPU."""
+    import sagatsr.bench
+
+    script = Path(sagatsr.bench.__file__).with_name("gpu_checks.sh")
+    root = script.parents[3]
+    assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
+    env = {
+        **os.environ,
+        "OUT": str(tmp_path),
+        "DEV": "cpu",
+        "STEPS": "scaling",
+        "REPS": "1 2",
+        "OMP_NUM_THREADS": "1",
+        "SAGATSR_SOURCE_COMMIT": "e" * 40,
+    }
+    done = subprocess.run(
+        ["bash", str(script)], cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "=== " in done.stdout and "scaling" in done.stdout
+    with tarfile.open(tmp_path / "results.tar") as packed:
+        assert "results/scaling_gpu.json" in packed.getnames()
+    result = collect_gpu_checks(tmp_path / "results")
+    assert result["scaling"]["sizes"]["cpu"][-1]["n_atoms"] == 40
+    assert result["commit"] == "e" * 40  # what the sender set, over the checkout's git state
