@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sagatsr.bench.gpu_checks import timed_recipes
 from sagatsr.bench.readme import Metrics, load_metrics, reach_text
 from sagatsr.sr.units import PURE_NUMBER_UNITS
 
@@ -571,8 +572,7 @@ def _gpu_checks(result: dict[str, Any]) -> list[Row]:
             )
         )
     for size, entry in (result.get("throughput") or {}).get("sizes", {}).items():
-        recipes = next(iter(entry["devices"].values())).get("recipes", {})
-        timed = {name: r for name, r in recipes.items() if "graphs_per_second" in r}
+        timed = timed_recipes(entry)
         if timed:
             name = max(timed, key=lambda n: timed[n]["graphs_per_second"])
             rows.append(

@@ -123,11 +123,9 @@ def collect_gpu_checks(
         "training": training,
         "training_fast": training_fast,
     }
-    pieces = [result[k] for k in ("tests", "throughput", "scaling", "training", "training_fast")]
-    nested = [*result["sisso"].values(), *result["throughput_compiled"].values()]
-    if not any(pieces) and not any(nested):
-        raise FileNotFoundError(f"{folder} holds none of the GPU check results")
     measured = _measured_on(result)
+    if tests is None and not measured:
+        raise FileNotFoundError(f"{folder} holds none of the GPU check results")
     result = {
         "summary": summarize(result),
         **result,
@@ -145,28 +143,47 @@ def collect_gpu_checks(
     return result
 
 
-def _measured_on(result: dict[str, Any]) -> dict[str, Any]:
-    """The provenance of the first piece that has one (the GPU machine's)."""
-    sisso = result.get("sisso") or {}
-    for piece in (
+def _result_pieces(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The result files a collected run holds (not the tests), in a fixed order."""
+    pieces = [
         result.get("throughput"),
         result.get("scaling"),
         result.get("training"),
         result.get("training_fast"),
         *(result.get("throughput_compiled") or {}).values(),
-        *sisso.values(),
-    ):
-        if piece:
-            return piece.get("provenance", piece)
-    return {}
+        *(result.get("sisso") or {}).values(),
+    ]
+    return [piece for piece in pieces if piece]
+
+
+def _measured_on(result: dict[str, Any]) -> dict[str, Any]:
+    """The provenance of the first piece (the GPU machine's); empty without pieces."""
+    pieces = _result_pieces(result)
+    return pieces[0].get("provenance", pieces[0]) if pieces else {}
 
 
 def gpu_name(result: dict[str, Any]) -> str:
-    """The GPU the pieces ran on (from the first piece's provenance)."""
-    for piece in (result.get("throughput"), result.get("scaling"), result.get("training")):
-        if piece and piece.get("hardware", {}).get("gpu"):
-            return str(piece["hardware"]["gpu"])
+    """The GPU the pieces ran on (from the first piece that names one)."""
+    for piece in _result_pieces(result):
+        gpu = (piece.get("provenance", piece).get("hardware") or {}).get("gpu")
+        if gpu:
+            return str(gpu)
     return "no GPU recorded"
+
+
+def timed_recipes(size_entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The timed step recipes of one model size of a throughput result, by name.
+
+    Args:
+        size_entry: ``result["sizes"][size]`` of :func:`sagatsr.bench.throughput.measure_throughput`
+            run on one device.
+
+    Returns:
+        The recipes of its (first) device that have a ``graphs_per_second``, in order.
+    """
+    device = next(iter(size_entry["devices"].values()), {})
+    recipes = device.get("recipes", {})
+    return {name: entry for name, entry in recipes.items() if "graphs_per_second" in entry}
 
 
 def summarize(result: dict[str, Any]) -> str:
@@ -178,8 +195,10 @@ def summarize(result: dict[str, Any]) -> str:
     throughput = result.get("throughput")
     if throughput:
         for size, entry in throughput["sizes"].items():
-            recipes = next(iter(entry["devices"].values())).get("recipes", {})
-            best = max(recipes.values(), key=lambda r: r.get("graphs_per_second", 0.0))
+            recipes = timed_recipes(entry)
+            if not recipes:
+                continue
+            best = max(recipes.values(), key=lambda r: r["graphs_per_second"])
             parts.append(
                 f"{size} step {best['graphs_per_second']:,.0f} graphs/s "
                 f"(batch {best['recipe']['batch_size']})"

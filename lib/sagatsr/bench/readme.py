@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sagatsr.bench.gpu_checks import timed_recipes
 from sagatsr.sr.display import formula_text
 from sagatsr.sr.units import format_quantity, with_unit
 
@@ -533,33 +534,25 @@ def gpu_checks_section(metrics: Metrics) -> str:
                 + ")"
             )
         lines.append(f"| CUDA tests and the benchmark harnesses' tests | {text} |")
-    throughput = result.get("throughput")
-    if throughput:
-        for size, entry in throughput["sizes"].items():
-            recipes = next(iter(entry["devices"].values())).get("recipes", {})
-            shown = ", ".join(
-                f"{name} {r['graphs_per_second']:,.0f}"
-                + (f" ({r['speedup_over_before']:.1f}x)" if "speedup_over_before" in r else "")
-                for name, r in recipes.items()
-                if "graphs_per_second" in r
-            )
-            lines.append(
-                f"| training step, {size} model ({entry['parameters']:,} parameters), "
-                f"graphs/s | {shown} |"
-            )
-    for size, compiled in (result.get("throughput_compiled") or {}).items():
-        if not compiled:
-            continue
-        entry = compiled["sizes"][size]
-        recipes = next(iter(entry["devices"].values())).get("recipes", {})
-        shown = ", ".join(
+
+    def rates(entry: dict[str, Any]) -> str:
+        return ", ".join(
             f"{name} {r['graphs_per_second']:,.0f}"
-            for name, r in recipes.items()
-            if "graphs_per_second" in r
+            + (f" ({r['speedup_over_before']:.1f}x)" if "speedup_over_before" in r else "")
+            for name, r in timed_recipes(entry).items()
         )
+
+    for size, entry in (result.get("throughput") or {}).get("sizes", {}).items():
         lines.append(
-            f"| training step compiled (torch.compile), {size} model, graphs/s | {shown} |"
+            f"| training step, {size} model ({entry['parameters']:,} parameters), "
+            f"graphs/s | {rates(entry)} |"
         )
+    for size, compiled in (result.get("throughput_compiled") or {}).items():
+        if compiled:
+            lines.append(
+                f"| training step compiled (torch.compile), {size} model, graphs/s | "
+                f"{rates(compiled['sizes'][size])} |"
+            )
     scaling = result.get("scaling")
     if scaling and scaling["sizes"].get("cuda"):
         rows = scaling["sizes"]["cuda"]
