@@ -1,6 +1,8 @@
 """`sagatsr predict`: value with unit and top ICs per file; bad files do not stop the others."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -23,6 +25,13 @@ def files(tmp_path):
     disordered.write_text(disordered_cif())
     return good, halide, garbage, empty, disordered, tmp_path / "missing.cif"
 
+
+
+def test_predicting_without_formulas_does_not_import_sympy() -> None:
+    # sympy is a third of a second of `sagatsr predict`'s start; only runs with formulas need it
+    code = "import sys\nimport sagatsr.predict\nprint('sympy' in sys.modules)\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 def test_predictions_and_per_file_errors(model_dir, files) -> None:
     results = predict_files(model_dir, files, top_k=3)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import sympy
 
 from sagatsr.sr.units import format_quantity, unit_label
 
 if TYPE_CHECKING:
+    import sympy
     from pandas.io.formats.style import Styler
 
     from sagatsr.sr.distill import DistillResult
@@ -60,6 +60,8 @@ def parse_formula(expression: str | sympy.Expr) -> sympy.Expr:
     Raises:
         ValueError: If the text is not a sympy expression.
     """
+    import sympy  # imported on use: `sagatsr predict` of a run without formulas never needs it
+
     if isinstance(expression, sympy.Basic):
         return expression
     text = str(expression)
@@ -80,6 +82,8 @@ def round_formula(expression: str | sympy.Expr, digits: int = FORMULA_DIGITS) ->
     """
     if digits < 1:
         raise ValueError(f"digits must be >= 1, got {digits}")
+    import sympy
+
     parsed = parse_formula(expression)
     return parsed.xreplace({f: sympy.Float(f, digits) for f in parsed.atoms(sympy.Float)})
 
@@ -90,6 +94,8 @@ def formula_text(expression: str | sympy.Expr, digits: int = FORMULA_DIGITS) -> 
 
 
 def _latex(expression: sympy.Expr) -> str:
+    import sympy
+
     names = {s: r"\mathrm{" + s.name.replace("_", r"\_") + "}" for s in expression.free_symbols}
     return sympy.latex(expression, symbol_names=names, mul_symbol=r"\,")
 
@@ -113,6 +119,8 @@ def formula_latex_lines(
     Returns:
         One LaTeX string per line; lines after the first start with ``+`` or ``-``.
     """
+    import sympy
+
     rounded = round_formula(expression, digits)
     terms = rounded.as_ordered_terms() if isinstance(rounded, sympy.Add) else [rounded]
     lines: list[str] = []

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from sagatsr.io_utils import write_json
 from sagatsr.provenance import run_info
@@ -78,6 +77,8 @@ def evaluate_formula(
     Raises:
         KeyError: If an input is not given.
     """
+    import sympy  # imported on use: `sagatsr predict` of a run without formulas never needs it
+
     names = list(record["inputs"])
     symbols = {name: sympy.Symbol(name) for name in names}
     expression = sympy.parse_expr(record["expression"], local_dict=symbols)
