@@ -28,7 +28,7 @@ from sagatsr.cif_files import PendingFiles
 from sagatsr.features import GLOBAL_FEATURES
 from sagatsr.graphs.arrays import GraphArrays, featurizer_key
 from sagatsr.model import load_model, read_model_config
-from sagatsr.model.structures import predict_arrays_with_ic
+from sagatsr.model.structures import predict_members_with_ic
 from sagatsr.sr.display import FORMULA_DIGITS, formula_text
 from sagatsr.sr.formulas import EP, best_formula, evaluate_formula
 from sagatsr.sr.units import format_quantity, with_unit
@@ -100,7 +100,7 @@ class Predictor:
         self, graphs: list[GraphArrays], batch_size: int
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """Values ``(N,)``, uncertainties ``(N,)`` (ensembles) and mean global ICs ``(N, F)``."""
-        outputs = [predict_arrays_with_ic(m, graphs, batch_size=batch_size) for m in self.models]
+        outputs = predict_members_with_ic(self.models, graphs, batch_size=batch_size)
         values = np.stack([out[0][:, 0] for out in outputs])
         ics = None if outputs[0][1] is None else np.mean([out[1] for out in outputs], axis=0)
         if self.ensemble is None:

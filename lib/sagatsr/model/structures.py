@@ -52,7 +52,6 @@ def structure_arrays(
     return [built.graphs[item_id] for item_id, _ in items]
 
 
-@torch.no_grad()
 def predict_arrays_with_ic(
     model: SAGAT, graphs: Sequence[GraphArrays], *, batch_size: int = 256
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -60,18 +59,45 @@ def predict_arrays_with_ic(
 
     Runs in eval mode in batches; the model's training flag is restored.
     """
+    return predict_members_with_ic([model], graphs, batch_size=batch_size)[0]
+
+
+@torch.no_grad()
+def predict_members_with_ic(
+    models: Sequence[SAGAT], graphs: Sequence[GraphArrays], *, batch_size: int = 256
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """:func:`predict_arrays_with_ic` of several models (an ensemble's members) on the same graphs.
+
+    Each batch is collated once and run through every model.
+
+    Args:
+        models: Trained networks with the same number of targets.
+        graphs: The graphs' arrays.
+        batch_size: Graphs per forward pass.
+
+    Returns:
+        Per model, its predictions ``(N, T)`` in physical units and global ICs
+        ``(N, F)`` (``None`` without SAE).
+    """
     if not graphs:
-        return np.zeros((0, model.config.n_targets)), None
-    was_training = model.training
-    model.eval()
-    values, ics = [], []
-    device = next(model.parameters()).device
+        return [(np.zeros((0, m.config.n_targets)), None) for m in models]
+    was_training = [m.training for m in models]
+    devices = [next(m.parameters()).device for m in models]
+    values: list[list[torch.Tensor]] = [[] for _ in models]
+    ics: list[list[torch.Tensor]] = [[] for _ in models]
     try:
+        for m in models:
+            m.eval()
         for batch in iter_batches(graphs, batch_size):
-            out, ic = model(batch.to(device), return_ic=True)
-            values.append((out * model.target_std + model.target_mean).cpu())
-            if ic["global_ic"] is not None:
-                ics.append(ic["global_ic"].cpu())
+            for index, (m, device) in enumerate(zip(models, devices, strict=True)):
+                out, ic = m(batch.to(device), return_ic=True)
+                values[index].append((out * m.target_std + m.target_mean).cpu())
+                if ic["global_ic"] is not None:
+                    ics[index].append(ic["global_ic"].cpu())
     finally:
-        model.train(was_training)
-    return torch.cat(values).numpy(), torch.cat(ics).numpy() if ics else None
+        for m, training in zip(models, was_training, strict=True):
+            m.train(training)
+    return [
+        (torch.cat(v).numpy(), torch.cat(i).numpy() if i else None)
+        for v, i in zip(values, ics, strict=True)
+    ]
