@@ -1,6 +1,7 @@
 """`sagatsr predict`: value with unit and top ICs per file; bad files do not stop the others."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -26,12 +27,12 @@ def files(tmp_path):
     return good, halide, garbage, empty, disordered, tmp_path / "missing.cif"
 
 
-
 def test_predicting_without_formulas_does_not_import_sympy() -> None:
     # sympy is a third of a second of `sagatsr predict`'s start; only runs with formulas need it
     code = "import sys\nimport sagatsr.predict\nprint('sympy' in sys.modules)\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
 
 def test_predictions_and_per_file_errors(model_dir, files) -> None:
     results = predict_files(model_dir, files, top_k=3)
@@ -136,3 +137,16 @@ def test_a_table_of_structures_is_pointed_to_prepare(tmp_path) -> None:
     assert expand_inputs([tmp_path / "absent.csv"]) == [
         (str(tmp_path / "absent.csv"), "no such file")
     ]
+
+
+def test_nan_cells_and_overlapping_atoms_get_their_own_messages(model_dir, tmp_path) -> None:
+    text = cif(GOOD["p-1"])
+    nan_cell = tmp_path / "nan_cell.cif"
+    nan_cell.write_text(re.sub(r"(_cell_length_a\s+)\S+", r"\1nan", text))
+    overlapping = tmp_path / "overlapping.cif"
+    structure = GOOD["p-1"].copy()
+    structure.append("O", [0.03, 0.0, 0.0])  # 0.12 angstrom from the site at the origin
+    overlapping.write_text(cif(structure))
+    nan_result, overlap_result = predict_files(model_dir, [nan_cell, overlapping])
+    assert nan_result.value is None and "nan or infinite" in nan_result.error
+    assert overlap_result.value is None and "overlapping atoms" in overlap_result.error

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sagatsr.data.cif import read_cif
-from sagatsr.data.records import reduced_formula
+from sagatsr.data.records import reduced_formula, structure_problem
 from sagatsr.data.user import FORMATS
 from sagatsr.graphs.arrays import GraphArrays, build_graph_arrays
 from sagatsr.graphs.neighbors import NeighborConfig
@@ -86,10 +86,9 @@ def _parse_cif(path: str) -> tuple[Any, str]:
         structure = read_cif(text)
     except Exception as error:  # pymatgen raises anything from ValueError to ZeroDivisionError
         return None, f"truncated or unparsable CIF ({type(error).__name__}: {error})"
-    if len(structure) == 0:
-        return None, "the CIF holds no atoms"
-    if not structure.is_ordered:
-        return None, "disordered structure (partial occupancies) is not supported"
+    problem = structure_problem(structure)
+    if problem is not None:
+        return None, problem[1]
     return structure, ""
 
 

@@ -5,8 +5,9 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
+from pymatgen.core import Lattice, Structure
 
-from sagatsr.data.records import TargetSpec
+from sagatsr.data.records import RawEntry, TargetSpec
 from sagatsr.data.sources import CifArchiveSource
 from sagatsr.data.validation import (
     DataValidationError,
@@ -162,3 +163,29 @@ def test_parallel_parsing_gives_the_same_records(tmp_path) -> None:
     assert len(one.records) == len(entries) == 240
     assert [r.id for r in one.records] == [r.id for r in two.records]
     assert all(a.structure == b.structure for a, b in zip(one.records, two.records, strict=True))
+
+
+def test_structures_with_nan_or_flat_cells_are_skipped_with_their_reason() -> None:
+    sites = [[0, 0, 0], [0.5, 0.5, 0.5]]
+    cells = {
+        "fine": [[4, 0, 0], [0, 4, 0], [0, 0, 4]],
+        "nan_cell": [[math.nan, 0, 0], [0, 4, 0], [0, 0, 4]],
+        "flat_cell": [[4, 0, 0], [0, 4, 0], [4, 4, 0]],
+    }
+    entries = [
+        RawEntry(
+            name,
+            f"toy.json:{name}",
+            structure=Structure(Lattice(cell), ["Na", "Cl"], sites),
+            labels={"e_form": "1.0", "gap": "2.0"},
+        )
+        for name, cell in cells.items()
+    ]
+    result = load_records(entries, TARGETS, dataset="toy")
+    assert [r.id for r in result.records] == ["fine"]
+    issues = result.report.frame().set_index("id")
+    assert set(issues["kind"]) == {"invalid_cell"} and set(issues["action"]) == {"skip"}
+    assert "nan" in issues.loc["nan_cell", "detail"]
+    assert "no volume" in issues.loc["flat_cell", "detail"]
+    with pytest.raises(DataValidationError, match=r"toy\.json:nan_cell .*invalid_cell"):
+        load_records(entries, TARGETS, dataset="toy", policy=ValidationPolicy(invalid_cell="error"))

@@ -74,6 +74,19 @@ def test_isolated_site_is_an_error() -> None:
         neighbor_list(lonely, NeighborConfig(cutoff=8.0))
 
 
+def test_overlapping_atoms_are_an_error_naming_both_sites() -> None:
+    # 0.2 angstrom apart along x; pymatgen builds the structure without complaint
+    overlapping = Structure(
+        Lattice.cubic(4.0), ["Na", "Cl", "Cl"], [[0, 0, 0], [0.5] * 3, [0.05, 0, 0]]
+    )
+    with pytest.raises(
+        ValueError, match=r"sites (0 and 2|2 and 0) are 0\.200 angstrom apart: overlapping"
+    ):
+        neighbor_list(overlapping, NeighborConfig())
+    apart = Structure(Lattice.cubic(4.0), ["Na", "Cl", "Cl"], [[0, 0, 0], [0.5] * 3, [0.15, 0, 0]])
+    assert len(neighbor_list(apart, NeighborConfig()).centers) > 0  # 0.6 angstrom is allowed
+
+
 @pytest.mark.parametrize(
     "kwargs", [{"cutoff": 0}, {"max_neighbors": 0}, {"tie_tolerance": -1}, {"max_shells": 0}]
 )

@@ -100,3 +100,34 @@ def reduced_formula(structure: Structure) -> str:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No Pauling electronegativity")
         return structure.composition.reduced_formula
+
+
+def structure_problem(structure: Structure) -> tuple[str, str] | None:
+    """What makes a parsed structure unusable, as a validation kind and a reason.
+
+    The one check of a structure's sites and cell, shared by ``prepare`` (as
+    validation problems) and ``predict`` (as per-file errors).
+
+    Args:
+        structure: Any parsed structure.
+
+    Returns:
+        ``(kind, reason)`` with ``kind`` one of ``"empty_structure"``,
+        ``"disordered_structure"`` and ``"invalid_cell"``, or ``None`` when the
+        structure can be featurized as far as its sites and cell go.
+    """
+    import numpy as np
+
+    if len(structure) == 0:
+        return "empty_structure", "the structure has no sites"
+    if not structure.is_ordered:
+        return (
+            "disordered_structure",
+            "disordered structure (partial occupancies or mixed-species sites) is not supported",
+        )
+    matrix = structure.lattice.matrix
+    if not (np.isfinite(matrix).all() and np.isfinite(structure.frac_coords).all()):
+        return "invalid_cell", "the cell or the coordinates hold nan or infinite values"
+    if not abs(float(np.linalg.det(matrix))) > 1e-6:
+        return "invalid_cell", "the cell has no volume (its lattice vectors lie in a plane)"
+    return None

@@ -21,6 +21,7 @@ unparsable_cif           skip     pymatgen cannot read the CIF (or a source coul
                                   not build the structure)
 empty_structure          skip     a structure with no sites
 disordered_structure     skip     partial occupancies / mixed sites
+invalid_cell             skip     nan or infinite cell or coordinates, a flat cell
 unsupported_element      skip     an element without feature data
 bad_metadata             skip     a required metadata value does not convert
 missing_target           mask     empty, ``"na"``, NaN
@@ -45,7 +46,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from sagatsr.data.cif import read_cif
-from sagatsr.data.records import CrystalRecord, RawEntry, TargetSpec
+from sagatsr.data.records import CrystalRecord, RawEntry, TargetSpec, structure_problem
 from sagatsr.io_utils import atomic_open, write_json
 
 Action = Literal["error", "skip", "mask"]
@@ -73,6 +74,7 @@ class ValidationPolicy:
     unparsable_cif: Action = "skip"
     empty_structure: Action = "skip"
     disordered_structure: Action = "skip"
+    invalid_cell: Action = "skip"
     unsupported_element: Action = "skip"
     bad_metadata: Action = "skip"
     missing_target: Action = "mask"
@@ -325,11 +327,9 @@ def load_records(
             if structure is None:
                 flag(entry, "unparsable_cif", error)
                 continue
-        if len(structure) == 0:
-            flag(entry, "empty_structure", "the structure has no sites")
-            continue
-        if not structure.is_ordered:
-            flag(entry, "disordered_structure", "partial occupancies or mixed-species sites")
+        problem = structure_problem(structure)
+        if problem is not None:
+            flag(entry, *problem)
             continue
         if unsupported is not None:
             missing = unsupported(structure)

@@ -17,6 +17,9 @@ __all__ = [
     "select_neighbors",
 ]
 
+#: Two atoms closer than this (angstrom) overlap: no crystal holds them (H2's bond is 0.74).
+MIN_ATOM_DISTANCE = 0.5
+
 
 @dataclass(frozen=True)
 class NeighborList:
@@ -78,7 +81,8 @@ def select_neighbors(
 
     Raises:
         ValueError: If some site has no neighbour within the cutoff (the graph
-            would have an isolated atom); the message names the site.
+            would have an isolated atom), or two atoms are closer than
+            :data:`MIN_ATOM_DISTANCE`; the message names the sites.
     """
     centers, neighbors, images, distances = raw
     # Sort by centre, then distance; ties broken by neighbour index and image so
@@ -97,6 +101,12 @@ def select_neighbors(
             f"site {lonely} has no neighbour within {config.cutoff} angstrom; increase the cutoff"
         )
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    if distances[starts].min() < MIN_ATOM_DISTANCE:
+        pair = int(starts[np.argmin(distances[starts])])
+        raise ValueError(
+            f"sites {int(centers[pair])} and {int(neighbors[pair])} are "
+            f"{distances[pair]:.3f} angstrom apart: overlapping atoms"
+        )
 
     # New shell wherever the distance jumps by more than the tolerance.
     gap = np.diff(distances, prepend=-np.inf) > config.tie_tolerance
