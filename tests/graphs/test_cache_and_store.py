@@ -1,7 +1,10 @@
+import pickle
+
 import numpy as np
 import pytest
 
 from sagatsr.graphs.arrays import GraphArrays
+from sagatsr.graphs.build import to_data
 from sagatsr.graphs.cache import GraphCache, cache_key
 from sagatsr.graphs.store import GraphStore, read_store_ids, save_graph_store
 
@@ -63,6 +66,19 @@ def test_store_roundtrip(tmp_path) -> None:
     assert store.index_of(["id-2", "id-0"]).tolist() == [2, 0]
     with pytest.raises(KeyError, match="id-9"):
         store.index_of(["id-9"])
+
+
+def test_graphs_from_a_store_own_only_their_edges(tmp_path) -> None:
+    # A store's per-graph edge_index is a strided view of one (2, E_total) array;
+    # its tensor must not keep (and pickle) the span of every other graph's edges.
+    graphs = {f"id-{i}": fake_graph(3, 2_000, i) for i in range(3)}
+    save_graph_store(tmp_path / "graphs.npz", graphs, featurizer="feat-v1")
+    data = to_data(GraphStore(tmp_path / "graphs.npz").graph(1))
+    assert data.edge_index.tolist() == graphs["id-1"].edge_index.tolist()
+    for name in ("x", "u", "z", "edge_index", "edge_distance", "edge_shell"):
+        tensor = data[name]
+        assert tensor.untyped_storage().nbytes() == tensor.numel() * tensor.element_size(), name
+    assert len(pickle.dumps(data)) < 2 * 2_000 * 8 + 2 * 2_000 * 12
 
 
 @pytest.mark.parametrize("read", [GraphStore, read_store_ids])

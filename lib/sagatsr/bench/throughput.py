@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -182,7 +183,7 @@ def _data_parallel_worker(
     rank: int,
     world: int,
     init_file: str,
-    graphs: list,
+    graph_bytes: bytes,
     config: Any,
     recipe: StepRecipe,
     repeats: int,
@@ -193,10 +194,12 @@ def _data_parallel_worker(
     Rank ``r`` steps on the ``r``-th contiguous share of the graphs, in batches of
     ``batch_size / world``; every timed pass ends at a barrier, so the median is
     the slowest process's. Rank 0 writes the timing to ``result_path``.
+    ``graph_bytes`` is the pickled graph list (see :func:`_measure_data_parallel`).
     """
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
 
+    graphs = pickle.loads(graph_bytes)
     torch.set_num_threads(1)
     torch.set_flush_denormal(recipe.flush_denormal)
     retain_freed_memory()
@@ -233,7 +236,10 @@ def _measure_data_parallel(
             args=(
                 world,
                 str(Path(folder) / "init"),
-                graphs,
+                # Plain pickle bytes: spawn's own pickler would share every tensor of
+                # every graph through its own shared-memory file descriptor (eight per
+                # graph), which exceeds common open-file limits for a few thousand graphs.
+                pickle.dumps(graphs),
                 config,
                 recipe,
                 repeats,

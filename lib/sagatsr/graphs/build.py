@@ -27,7 +27,11 @@ def to_data(arrays: GraphArrays, *, graph_id: str = "", y: np.ndarray | None = N
         u=torch.from_numpy(arrays.global_features).unsqueeze(0),
         z=torch.from_numpy(arrays.atomic_numbers),
         role=torch.from_numpy(arrays.roles),
-        edge_index=torch.from_numpy(arrays.edge_index),
+        # A store's edge_index is a strided view of one (2, E_total) array, and
+        # torch.from_numpy keeps the whole span it covers (half the store) as the
+        # tensor's storage: pickling such graphs to other processes (data-parallel
+        # spawn) copied that span per graph. A contiguous copy owns only its edges.
+        edge_index=torch.from_numpy(np.ascontiguousarray(arrays.edge_index)),
         edge_distance=torch.from_numpy(arrays.edge_distance),
         edge_shell=torch.from_numpy(arrays.edge_shell),
         num_nodes=int(arrays.atomic_numbers.shape[0]),
