@@ -1,5 +1,6 @@
 import subprocess
 
+from sagatsr.profiles import activate_profile
 from sagatsr.provenance import git_commit, run_info
 
 
@@ -23,6 +24,30 @@ def test_dirty_ignores_what_the_pipeline_writes(tmp_path) -> None:
     info = git_commit(tmp_path)
     assert info["dirty"] is True and len(info["commit"]) == 40
     assert git_commit(tmp_path / "nowhere") == {"commit": "unknown", "dirty": None}
+
+
+def test_a_switched_in_profile_is_not_a_change_but_an_edit_of_it_is(tmp_path) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "quick.yaml").write_text("epochs: 2\n")
+    (tmp_path / "profiles" / "full.yaml").write_text("epochs: 150\n")
+    activate_profile(
+        "quick", profiles_dir=tmp_path / "profiles", params_path=tmp_path / "params.yaml"
+    )
+    git(tmp_path, "add", ".")
+    git(tmp_path, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "c")
+    activate_profile(
+        "full", profiles_dir=tmp_path / "profiles", params_path=tmp_path / "params.yaml"
+    )
+    assert git_commit(tmp_path)["dirty"] is False
+    assert git_commit(tmp_path / "profiles")["dirty"] is False  # from a subfolder too
+    (tmp_path / "params.yaml").write_text((tmp_path / "params.yaml").read_text() + "lr: 1\n")
+    assert git_commit(tmp_path)["dirty"] is True
+    activate_profile(
+        "full", profiles_dir=tmp_path / "profiles", params_path=tmp_path / "params.yaml"
+    )
+    (tmp_path / "profiles" / "full.yaml").write_text("epochs: 151\n")  # an edited profile
+    assert git_commit(tmp_path)["dirty"] is True
 
 
 def test_a_copied_tree_takes_the_commit_its_sender_set(tmp_path, monkeypatch) -> None:

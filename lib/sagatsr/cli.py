@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sagatsr import __version__
+from sagatsr.profiles import PARAMS_FILE, PROFILES_DIR
 from sagatsr.runtime import LOG_FORMAT
 
 Handler = Callable[[argparse.Namespace], int]
@@ -629,8 +630,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     profile = commands.add_parser("profile", help="write params.yaml from a profile")
     profile.add_argument("name", help="profile name, e.g. quick or paper")
-    profile.add_argument("--profiles-dir", default="profiles", type=Path)
-    profile.add_argument("--params", default="params.yaml", type=Path)
+    profile.add_argument("--profiles-dir", default=PROFILES_DIR, type=Path)
+    profile.add_argument("--params", default=PARAMS_FILE, type=Path)
     profile.set_defaults(handler=_cmd_profile)
 
     features = commands.add_parser("features", help="the feature catalog")

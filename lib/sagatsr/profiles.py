@@ -7,6 +7,10 @@ from pathlib import Path
 
 from sagatsr.io_utils import atomic_open
 
+#: The profile files' folder and the active parameters, relative to the repository root.
+PROFILES_DIR = "profiles"
+PARAMS_FILE = "params.yaml"
+
 HEADER = (
     "# Active pipeline parameters, copied from profiles/{name}.yaml by\n"
     "# `make profile PROFILE={name}` (or `sagatsr profile {name}`).\n"

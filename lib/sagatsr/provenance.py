@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sagatsr.profiles import PARAMS_FILE, PROFILES_DIR, available_profiles, render_params
+
 #: Tracked paths that ``dvc repro`` itself rewrites while it runs; a change there
 #: does not make a measurement's code differ from the commit.
 PIPELINE_OUTPUTS = ("dvc.lock", ".gitignore", "reports")
@@ -19,11 +21,13 @@ def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The checked-out commit and whether the code differs from it.
 
     ``dirty`` is true when a tracked file has uncommitted changes, except the
-    files the pipeline writes (:data:`PIPELINE_OUTPUTS`). A copy of the tree sent
-    to another machine (a GPU host) may carry no git state or a stale one: there
-    the sender sets the environment variable ``SAGATSR_SOURCE_COMMIT``, which then
-    names the commit, with ``dirty`` from ``SAGATSR_SOURCE_DIRTY`` (``0`` or ``1``;
-    unknown when unset).
+    files the pipeline writes (:data:`PIPELINE_OUTPUTS`) and a ``params.yaml`` that
+    is exactly a committed profile switched in with ``sagatsr profile`` (the full
+    profile's long stages run that way; each result records its own command). A
+    copy of the tree sent to another machine (a GPU host) may carry no git state or
+    a stale one: there the sender sets the environment variable
+    ``SAGATSR_SOURCE_COMMIT``, which then names the commit, with ``dirty`` from
+    ``SAGATSR_SOURCE_DIRTY`` (``0`` or ``1``; unknown when unset).
 
     Args:
         repo: A folder inside the repository (the current folder when ``None``).
@@ -37,9 +41,13 @@ def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         return {"commit": sent, "dirty": None if dirty not in ("0", "1") else dirty == "1"}
     folder = str(repo or Path.cwd())
     try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, check=True
-        ).stdout.strip()
+        sha, root = subprocess.run(
+            ["git", "rev-parse", "HEAD", "--show-toplevel"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         status = subprocess.run(
             [
                 "git",
@@ -54,10 +62,24 @@ def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
             capture_output=True,
             text=True,
             check=True,
-        ).stdout.strip()
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return {"commit": "unknown", "dirty": None}
-    return {"commit": sha, "dirty": bool(status)}
+    # Porcelain lines are "XY path", the path relative to the repository root.
+    changed = [line[3:] for line in status.splitlines() if line.strip()]
+    if changed == [PARAMS_FILE] and _params_are_a_profile(Path(root)):
+        changed = []
+    return {"commit": sha, "dirty": bool(changed)}
+
+
+def _params_are_a_profile(root: Path) -> bool:
+    """Whether ``root/params.yaml`` is exactly what ``sagatsr profile`` writes for a profile."""
+    try:
+        text = (root / PARAMS_FILE).read_text(encoding="utf-8")
+        profiles = root / PROFILES_DIR
+        return any(text == render_params(name, profiles) for name in available_profiles(profiles))
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def cpu_model() -> str:
