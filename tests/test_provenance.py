@@ -27,6 +27,8 @@ def test_dirty_ignores_what_the_pipeline_writes(tmp_path) -> None:
 
 
 def test_a_switched_in_profile_is_not_a_change_but_an_edit_of_it_is(tmp_path) -> None:
+    tmp_path = tmp_path / "my repository"  # a root with a space in its path
+    tmp_path.mkdir()
     git(tmp_path, "init", "-q")
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "quick.yaml").write_text("epochs: 2\n")

@@ -47,7 +47,7 @@ def git_commit(repo: str | os.PathLike[str] | None = None) -> dict[str, Any]:
             capture_output=True,
             text=True,
             check=True,
-        ).stdout.split()
+        ).stdout.splitlines()  # one line each: the root may hold spaces
         status = subprocess.run(
             [
                 "git",
