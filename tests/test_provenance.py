@@ -42,7 +42,8 @@ def test_a_switched_in_profile_is_not_a_change_but_an_edit_of_it_is(tmp_path) ->
         "full", profiles_dir=tmp_path / "profiles", params_path=tmp_path / "params.yaml"
     )
     assert git_commit(tmp_path)["dirty"] is False
-    assert git_commit(tmp_path / "profiles")["dirty"] is False  # from a subfolder too
+    # From a subfolder only that folder's changes count (the status is limited to it).
+    assert git_commit(tmp_path / "profiles")["dirty"] is False
     (tmp_path / "params.yaml").write_text((tmp_path / "params.yaml").read_text() + "lr: 1\n")
     assert git_commit(tmp_path)["dirty"] is True
     activate_profile(
