@@ -92,3 +92,16 @@ def test_a_compiled_two_process_fit_trains(prepared, tmp_path) -> None:
     metrics = Run(tmp_path / "run").metrics()
     assert metrics["train_config"]["compile"] is True and metrics["epochs_run"] == 1
     assert np.isfinite(metrics["best_val_mae"])
+
+
+def test_data_parallel_fits_use_the_projects_ddp_options() -> None:
+    from lightning.pytorch.strategies import DDPStrategy
+
+    options = runner.ddp_options()
+    assert options["gradient_as_bucket_view"] is True
+    # The pinned torch has forward_sync_buffers: buffers synced once at the start only.
+    assert options["forward_sync_buffers"] is False
+    strategy = runner.training_strategy(quick(accelerator="cpu", devices=2))
+    assert isinstance(strategy, DDPStrategy) and strategy._ddp_kwargs == options
+    assert runner.training_strategy(quick(accelerator="cpu", devices=1)) == "auto"
+    assert runner.training_strategy(quick(accelerator="cpu", devices="auto")) == "auto"

@@ -7,8 +7,9 @@ before the speed work (the self-adaptable encoding computed literally from its
 loop, no flush of denormals, batch size 64); the others are the current step at
 several batch sizes, with and without ``torch.compile``, and data-parallel on
 the CPU: ``processes`` processes with one torch thread each, each stepping on its
-share of every batch, gradients averaged by DDP over gloo (what ``sagatsr train
---devices 2`` does through Lightning). Every call iterates the data loader, so
+share of every batch, gradients averaged by DDP over gloo with the options of
+training (:func:`sagatsr.train.runner.ddp_options`; what ``sagatsr train --devices 2``
+does through Lightning). Every call iterates the data loader, so
 collation is part of the time.
 """
 
@@ -36,6 +37,7 @@ from sagatsr.provenance import run_info
 from sagatsr.runtime import retain_freed_memory
 from sagatsr.train.data import labelled_graphs
 from sagatsr.train.pipeline import model_config_for
+from sagatsr.train.runner import ddp_options
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def _data_parallel_worker(
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
         model, optimizer = _model_and_optimizer(graphs, config, recipe, torch.device("cpu"))
-        network = DistributedDataParallel(_StepNetwork(model, recipe.compile))
+        network = DistributedDataParallel(_StepNetwork(model, recipe.compile), **ddp_options())
         share = len(graphs) // world
         loader = packed_loader(
             graphs[rank * share : (rank + 1) * share], recipe.batch_size // world

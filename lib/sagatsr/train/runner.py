@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import inspect
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, WeightAveraging
+from lightning.pytorch.strategies import DDPStrategy
 
 from sagatsr.graphs.packed import packed_loader
 from sagatsr.io_utils import write_json
@@ -309,6 +311,38 @@ def training_processes(config: TrainConfig) -> int:
     return max(1, devices) if isinstance(devices, int) else 1
 
 
+def ddp_options() -> dict[str, bool]:
+    """DDP's options for data-parallel training (Lightning's strategy, the throughput recipes).
+
+    Gradients are views into DDP's communication buckets instead of being copied into
+    and out of them. Under a torch that has ``forward_sync_buffers`` (2.13 and newer),
+    the buffers (feature scalers, target statistics, basis centres) are no longer
+    broadcast before every forward pass, since training never changes them; they are
+    still made equal to rank 0's once, at the start. (The older ``broadcast_buffers=False``
+    would skip that first sync too, so an older torch keeps the default.) Together about
+    4 % more graphs/s for two one-thread processes of batch 128 (the medium model,
+    compiled, on a 2-core AMD EPYC; two runs each, noisy).
+
+    Returns:
+        Keyword arguments for :class:`torch.nn.parallel.DistributedDataParallel`.
+    """
+    options = {"gradient_as_bucket_view": True}
+    parameters = inspect.signature(torch.nn.parallel.DistributedDataParallel).parameters
+    if "forward_sync_buffers" in parameters:
+        options["forward_sync_buffers"] = False
+    return options
+
+
+def training_strategy(config: TrainConfig) -> str | DDPStrategy:
+    """Lightning's strategy for a fit: DDP with :func:`ddp_options` for several processes.
+
+    Returns:
+        ``"auto"`` for a one-process fit, else a :class:`DDPStrategy` (Lightning's
+        own choice for several devices outside a notebook, with :func:`ddp_options`).
+    """
+    return DDPStrategy(**ddp_options()) if training_processes(config) > 1 else "auto"
+
+
 def _cpu_processes(config: TrainConfig, accelerator: str) -> int:
     """Training processes that share this machine's cores (DDP ranks on CPU)."""
     return training_processes(config) if accelerator == "cpu" else 1
@@ -475,6 +509,7 @@ def _fit(
         max_epochs=train_config.epochs,
         accelerator=accelerator,
         devices=train_config.devices,
+        strategy=training_strategy(train_config),
         callbacks=callbacks,
         logger=False,
         enable_progress_bar=train_config.progress_bar,
