@@ -105,3 +105,11 @@ def test_data_parallel_fits_use_the_projects_ddp_options() -> None:
     assert isinstance(strategy, DDPStrategy) and strategy._ddp_kwargs == options
     assert runner.training_strategy(quick(accelerator="cpu", devices=1)) == "auto"
     assert runner.training_strategy(quick(accelerator="cpu", devices="auto")) == "auto"
+    assert strategy._start_method == "popen"
+
+
+def test_an_interactive_session_forks_its_data_parallel_peers(monkeypatch) -> None:
+    # A notebook cannot rerun its script: Lightning's own choice there forks the peers.
+    monkeypatch.setattr(runner.sys, "ps1", ">>> ", raising=False)
+    strategy = runner.training_strategy(quick(accelerator="cpu", devices=2))
+    assert strategy._start_method == "fork" and strategy._ddp_kwargs == runner.ddp_options()

@@ -13,6 +13,7 @@ import inspect
 import json
 import logging
 import os
+import sys
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -337,10 +338,15 @@ def training_strategy(config: TrainConfig) -> str | DDPStrategy:
     """Lightning's strategy for a fit: DDP with :func:`ddp_options` for several processes.
 
     Returns:
-        ``"auto"`` for a one-process fit, else a :class:`DDPStrategy` (Lightning's
-        own choice for several devices outside a notebook, with :func:`ddp_options`).
+        ``"auto"`` for a one-process fit, else a :class:`DDPStrategy` with
+        :func:`ddp_options`, launched as Lightning's own choice would be: a new
+        process per peer, or forked peers in an interactive session (a notebook),
+        which cannot start a script again.
     """
-    return DDPStrategy(**ddp_options()) if training_processes(config) > 1 else "auto"
+    if training_processes(config) <= 1:
+        return "auto"
+    interactive = hasattr(sys, "ps1") or bool(sys.flags.interactive)
+    return DDPStrategy(start_method="fork" if interactive else "popen", **ddp_options())
 
 
 def _cpu_processes(config: TrainConfig, accelerator: str) -> int:
