@@ -1,4 +1,6 @@
 import pickle
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,4 +97,35 @@ def test_cache_key_depends_on_the_pymatgen_version(monkeypatch) -> None:
 
     before = cache_key("a", "v1")
     monkeypatch.setattr(cache_module, "PYMATGEN_VERSION", "0.0.0")
+    assert cache_key("a", "v1") != before
+
+
+def test_cache_key_depends_on_the_code_and_tables_that_build_graphs(monkeypatch, tmp_path) -> None:
+
+    import sagatsr
+    import sagatsr.graphs.cache as cache_module
+
+    package = Path(sagatsr.__file__).parent
+    assert cache_module.source_digest(package) == cache_module.SOURCE_DIGEST
+    copy = tmp_path / "sagatsr"
+    for source in cache_module.GRAPH_SOURCES:
+        target = copy / source
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if (package / source).is_dir():
+            shutil.copytree(package / source, target)
+        else:
+            shutil.copy(package / source, target)
+    assert cache_module.source_digest(copy) == cache_module.SOURCE_DIGEST
+    roles = copy / "data" / "roles.py"
+    roles.write_text(roles.read_text() + "\n# an edit\n")
+    edited = cache_module.source_digest(copy)
+    assert edited != cache_module.SOURCE_DIGEST
+    table = next((copy / "data" / "tables").iterdir())
+    table.write_text(table.read_text() + "\n")
+    assert cache_module.source_digest(copy) not in (edited, cache_module.SOURCE_DIGEST)
+    (copy / "graphs" / "neighbors.py").unlink()
+    with pytest.raises(FileNotFoundError, match=r"neighbors\.py"):
+        cache_module.source_digest(copy)
+    before = cache_key("a", "v1")
+    monkeypatch.setattr(cache_module, "SOURCE_DIGEST", edited)
     assert cache_key("a", "v1") != before
