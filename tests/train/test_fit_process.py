@@ -94,8 +94,11 @@ def test_a_compiled_two_process_fit_trains(prepared, tmp_path) -> None:
     assert np.isfinite(metrics["best_val_mae"])
 
 
-def test_data_parallel_fits_use_the_projects_ddp_options() -> None:
+def test_data_parallel_fits_use_the_projects_ddp_options(monkeypatch) -> None:
     from lightning.pytorch.strategies import DDPStrategy
+    from lightning.pytorch.trainer.connectors import accelerator_connector
+
+    monkeypatch.setattr(accelerator_connector, "_IS_INTERACTIVE", False)
 
     options = runner.ddp_options()
     assert options["gradient_as_bucket_view"] is True
@@ -109,7 +112,10 @@ def test_data_parallel_fits_use_the_projects_ddp_options() -> None:
 
 
 def test_an_interactive_session_forks_its_data_parallel_peers(monkeypatch) -> None:
+    from lightning.pytorch.trainer.connectors import accelerator_connector
+
     # A notebook cannot rerun its script: Lightning's own choice there forks the peers.
-    monkeypatch.setattr(runner.sys, "ps1", ">>> ", raising=False)
+    # Its verdict is the one that counts (it refuses new-process launchers by it).
+    monkeypatch.setattr(accelerator_connector, "_IS_INTERACTIVE", True)
     strategy = runner.training_strategy(quick(accelerator="cpu", devices=2))
     assert strategy._start_method == "fork" and strategy._ddp_kwargs == runner.ddp_options()

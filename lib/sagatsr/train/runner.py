@@ -345,8 +345,16 @@ def training_strategy(config: TrainConfig) -> str | DDPStrategy:
     """
     if training_processes(config) <= 1:
         return "auto"
-    interactive = hasattr(sys, "ps1") or bool(sys.flags.interactive)
-    return DDPStrategy(start_method="fork" if interactive else "popen", **ddp_options())
+    start_method = "fork" if _lightning_takes_session_for_interactive() else "popen"
+    return DDPStrategy(start_method=start_method, **ddp_options())
+
+
+def _lightning_takes_session_for_interactive() -> bool:
+    """Lightning's own verdict (taken when it was imported), which decides what it refuses."""
+    from lightning.pytorch.trainer.connectors import accelerator_connector
+
+    fallback = hasattr(sys, "ps1") or bool(sys.flags.interactive)
+    return bool(getattr(accelerator_connector, "_IS_INTERACTIVE", fallback))
 
 
 def _cpu_processes(config: TrainConfig, accelerator: str) -> int:
