@@ -101,7 +101,6 @@ def test_cache_key_depends_on_the_pymatgen_version(monkeypatch) -> None:
 
 
 def test_cache_key_depends_on_the_code_and_tables_that_build_graphs(monkeypatch, tmp_path) -> None:
-
     import sagatsr
     import sagatsr.graphs.cache as cache_module
 
