@@ -218,16 +218,24 @@ def test_the_full_profile_recreates_every_committed_result_file() -> None:
         last = entry["cmd"].split("&&")[-1].strip()
         assert last.startswith("sagatsr benchmark "), name
         assert "--out" not in last, name  # the stage names the result file
-    # every sagatsr command of an entry parses, and only the last one writes the stage's file
+    # every sagatsr command of an entry parses (also those run side by side, `CMD &`, in a
+    # loop, or with environment settings), and only the last one writes the stage's file
+    parsed = 0
     for name, entry in full["headline"].items():
-        commands = [c.strip() for c in f"{entry['cmd']} --out OUT.json".split("&&")]
+        commands = [
+            c.strip() for c in re.split(r"&&|\|\||;|(?<!&)&(?!&)", f"{entry['cmd']} --out OUT.json")
+        ]
         for command in commands:
             argv = shlex.split(command)
-            if argv[0] != "sagatsr":
+            while argv and (argv[0] == "do" or re.fullmatch(r"[A-Z_]+=\S*", argv[0])):
+                argv = argv[1:]
+            if not argv or argv[0] != "sagatsr":
                 continue
+            parsed += 1
             args = build_parser().parse_args(argv[1:])
             if command is not commands[-1]:
                 assert str(getattr(args, "out", "")) != f"reports/metrics/{name}.json", name
+    assert parsed == sum(e["cmd"].count("sagatsr ") for e in full["headline"].values())
     # the quick and paper profiles run none of them
     for other in ("quick", "paper"):
         profile = yaml.safe_load((ROOT / "profiles" / f"{other}.yaml").read_text())

@@ -939,7 +939,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="combine result files of runs on different datasets into --out (trains nothing)",
     )
     faithfulness.add_argument(
-        "--work-dir", type=Path, default=None, help="keep the trained models here (default: none)"
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="keep the trained models here, and resume there after an interruption (default: none)",
     )
     faithfulness.add_argument("--out", default="reports/metrics/ic_faithfulness.json", type=Path)
     faithfulness.set_defaults(handler=_cmd_benchmark_ic_faithfulness, runs_network=True)
@@ -972,7 +975,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="combine result files of runs on different encodings into --out (trains nothing)",
     )
     encodings.add_argument(
-        "--work-dir", type=Path, default=None, help="keep the trained models here (default: none)"
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="keep the trained models here, and resume there after an interruption (default: none)",
     )
     encodings.add_argument("--out", default="reports/metrics/ic_encodings.json", type=Path)
     encodings.set_defaults(handler=_cmd_benchmark_ic_encodings, runs_network=True)

@@ -148,3 +148,37 @@ def test_an_unknown_dataset_is_a_usage_error(capsys) -> None:
 
     assert main(["benchmark", "ic_faithfulness", "--datasets", "nope"]) == 2
     assert "unknown dataset(s) ['nope']" in capsys.readouterr().err
+
+
+def test_a_second_run_in_the_same_work_dir_trains_nothing_again(prepared, tmp_path) -> None:
+    settings = FaithfulnessSettings(
+        n_train=30,
+        n_val=8,
+        n_eval=8,
+        seeds=(0, 1),
+        noise_levels=(0.1,),
+        methods=("ic",),
+        removal_k=2,
+        removal_random_draws=1,
+        model=SMALL,
+        train=TrainConfig(epochs=2, batch_size=8, progress_bar=False, patience=0),
+    )
+
+    def run() -> dict:
+        return run_ic_faithfulness(
+            prepared.out_dir.parent,
+            settings=settings,
+            datasets=(DatasetChoice(prepared.out_dir.name, "all", "matbench_fold0", "e_form"),),
+            planted=(PLANTED[0],),
+            work_dir=tmp_path / "work",
+            progress=lambda line: None,
+        )
+
+    first = run()
+    histories = sorted((tmp_path / "work").rglob("history.csv"))
+    assert len(histories) == 2 + 2 + 4  # planted x seeds, stability seeds, removal (1 + 3)
+    before = {path: path.read_text() for path in histories}
+    second = run()
+    # every model was loaded from its finished run: no epoch trained again
+    assert {path: path.read_text() for path in histories} == before
+    assert second["datasets"] == first["datasets"]

@@ -225,6 +225,28 @@ def test_resume_with_other_settings_is_refused(prepared, tmp_path) -> None:
     assert read_history(out)["epoch"].tolist() == [0, 1]
 
 
+def test_resume_on_other_data_is_refused(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
+    _, other_split = load_split_parts(prepared, "all", "matbench_fold0", "e_form")
+    config = model_config_for(prepared, **SMALL)
+    out = tmp_path / "run"
+    fit_model(parts["train"], parts["val"], config, quick(epochs=1), out)
+    # same settings, another split: continuing would mix two training sets in one model
+    with pytest.raises(ValueError, match=r"run.*cannot resume this run on other data.*train"):
+        fit_model(other_split["train"], parts["val"], config, quick(epochs=2), out)
+    with pytest.raises(ValueError, match=r"other data \(its val graphs"):
+        fit_model(parts["train"], other_split["val"], config, quick(epochs=2), out)
+    assert read_history(out)["epoch"].tolist() == [0]
+    recorded = json.loads(Run(out).settings_path.read_text())["data"]
+    assert recorded == {"train": parts["train"].fingerprint(), "val": parts["val"].fingerprint()}
+    # a run folder of an earlier version (no fingerprints recorded) still resumes
+    settings = json.loads(Run(out).settings_path.read_text())
+    del settings["data"]
+    Run(out).settings_path.write_text(json.dumps(settings))
+    fit_model(parts["train"], parts["val"], config, quick(epochs=2), out)
+    assert read_history(out)["epoch"].tolist() == [0, 1]
+
+
 def test_a_run_ended_by_early_stopping_is_not_trained_further(prepared, tmp_path) -> None:
     _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
     config = model_config_for(prepared, **SMALL)

@@ -112,7 +112,8 @@ def run_ic_encodings(
             each encoding's overrides are added to ``settings.model``.
         planted: Planted targets (default: :data:`COMPARED_TARGETS` of the
             faithfulness benchmark's).
-        work_dir: Where the models are trained (a temporary folder when ``None``).
+        work_dir: Where the models are trained (a temporary folder when ``None``);
+            models finished there by an interrupted run are loaded, not retrained.
         out_path: Result file, rewritten after each encoding.
         command: Command recorded in the result.
         progress: Called with a line after each trained model.

@@ -268,7 +268,13 @@ def _parts(
 
 
 def _train(parts: _Parts, config: Any, train: TrainConfig, folder: Path) -> SAGAT:
-    return fit_model(parts.train, parts.val, config, train, folder, resume=False).model
+    """Train in ``folder``, or resume there: a model finished before is loaded, not retrained.
+
+    An interrupted benchmark run again with the same ``work_dir`` redoes only the
+    models it had not finished; a folder trained on other data or settings is
+    refused (:func:`~sagatsr.train.runner.check_run_settings`).
+    """
+    return fit_model(parts.train, parts.val, config, train, folder, resume=True).model
 
 
 def _rankings(
@@ -361,7 +367,9 @@ def run_ic_faithfulness(
         settings: Sizes and training settings.
         datasets: Datasets of the planted and real targets.
         planted: Planted targets (node targets only on datasets with that site role).
-        work_dir: Where the models are trained (a temporary folder when ``None``).
+        work_dir: Where the models are trained (a temporary folder when ``None``);
+            run again with the same folder after an interruption, models finished
+            there are loaded instead of trained again.
         out_path: Result file, rewritten after each dataset.
         command: Command recorded in the result.
         progress: Called with a line after each trained model.

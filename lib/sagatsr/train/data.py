@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from torch_geometric.data import Data
 
 from sagatsr.data.splits import Split, load_split
@@ -32,6 +34,29 @@ class LabelledGraphs:
     def targets(self) -> np.ndarray:
         """``(N,)`` target values."""
         return np.array([float(g.y.reshape(-1)[0]) for g in self.graphs])
+
+    def fingerprint(self) -> str:
+        """Content hash of the ids and of every graph's tensors and fields, in order.
+
+        Two collections with the same fingerprint hold the same graphs with the
+        same features and targets (a masked feature or a planted target changes
+        it); a run records it so that it is never resumed on other data.
+
+        Returns:
+            Hex SHA-256 digest.
+        """
+        digest = hashlib.sha256(f"{len(self.graphs)} graphs".encode())
+        for graph_id, graph in zip(self.ids, self.graphs, strict=True):
+            digest.update(f"\0{graph_id}".encode())
+            for key in sorted(graph.keys()):
+                value = graph[key]
+                if isinstance(value, torch.Tensor):
+                    array = value.detach().cpu().contiguous().numpy()
+                    digest.update(f"|{key}:{array.dtype}{array.shape}".encode())
+                    digest.update(array.tobytes())
+                else:
+                    digest.update(f"|{key}={value!r}".encode())
+        return digest.hexdigest()
 
 
 def labelled_ids(

@@ -186,19 +186,47 @@ RESUMABLE_CHANGES = frozenset(
 
 
 def check_run_settings(
-    folder: Path, model_config: ModelConfig, train_config: TrainConfig, *, resuming: bool
+    folder: Path,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    *,
+    resuming: bool,
+    data: dict[str, str] | None = None,
 ) -> None:
     """Record a run's settings in ``run_settings.json``; refuse to resume with other ones.
 
+    Args:
+        folder: The run folder.
+        model_config: The network's settings.
+        train_config: The optimisation settings.
+        resuming: Whether the run continues from a checkpoint of this folder.
+        data: Fingerprints of the data (``{"train": ..., "val": ...}``, from
+            :meth:`LabelledGraphs.fingerprint`); recorded, and compared on resume
+            when the folder recorded them too (runs of earlier versions did not).
+
     Raises:
-        ValueError: When resuming a run whose recorded settings differ (names the
-            folder and the settings), which would mix two recipes in one model.
+        ValueError: When resuming a run whose recorded settings or data differ
+            (names the folder and what differs), which would mix two recipes, or
+            two datasets, in one model.
     """
     train = {k: v for k, v in train_config.to_dict().items() if k not in RESUMABLE_CHANGES}
     settings = json.loads(json.dumps({"model": model_config.to_dict(), "train": train}))
+    if data is not None:
+        settings["data"] = dict(data)
     path = Run(folder).settings_path
     if resuming and path.is_file():
         saved = json.loads(path.read_text(encoding="utf-8"))
+        other_data = [
+            part
+            for part in sorted(settings.get("data", {}))
+            if part in saved.get("data", {}) and saved["data"][part] != settings["data"][part]
+        ]
+        if other_data:
+            raise ValueError(
+                f"{folder}: cannot resume this run on other data (its {' and '.join(other_data)}"
+                " graphs differ: another dataset, split, target, sample or feature set); use a"
+                " new run folder"
+            )
         changed = [
             f"{group}.{key}"
             for group in ("model", "train")
@@ -507,7 +535,13 @@ def _fit(
         deterministic = "warn"  # some scatter kernels have no deterministic CUDA version
     last_path = run.last_checkpoint
     ckpt_path = str(last_path) if resume and last_path.is_file() else None
-    check_run_settings(folder, model_config, train_config, resuming=ckpt_path is not None)
+    check_run_settings(
+        folder,
+        model_config,
+        train_config,
+        resuming=ckpt_path is not None,
+        data={"train": train.fingerprint(), "val": val.fingerprint()},
+    )
     if ckpt_path:
         _check_checkpoint_layout(last_path, model_config)
     # The wall-time budget covers the whole run: a resumed run gets what is left of it.
