@@ -270,3 +270,15 @@ def test_ic_stability_across_runs_cli(trained_runs, tmp_path) -> None:
     assert result["n_pairs"] == 1 and -1 <= result["mean_spearman"] <= 1
     assert 0 <= result["mean_top_k_overlap"] <= 1 and result["k"] == 5
     assert main([*args[:3], "--out", str(out)]) == 1  # one run: a clear error
+    # runs in folders of the same name (fold0/e_form, fold1/e_form) are told apart
+    import shutil
+
+    for fold in ("fold0", "fold1"):
+        shutil.copytree(runs[0], tmp_path / fold / "e_form")
+    same_name = [str(tmp_path / fold / "e_form") for fold in ("fold0", "fold1")]
+    args = ["benchmark", "ic_stability", *same_name]
+    args += ["--prepared-root", str(trained_runs / "prepared"), "--out", str(out)]
+    assert main(args) == 0
+    result = json.loads(out.read_text())
+    assert result["n_pairs"] == 1 and result["mean_spearman"] == pytest.approx(1.0)
+    assert {result["pairs"][0]["a"], result["pairs"][0]["b"]} == {"fold0/e_form", "fold1/e_form"}

@@ -9,6 +9,7 @@ compute the ICs.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,25 @@ def discover_runs(models_root: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in root.iterdir() if Run(p).has_model())
 
 
+def run_labels(run_dirs: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """Names of run folders: the fewest trailing path parts that tell them apart.
+
+    ``models/fold0/e_form`` and ``models/fold1/e_form`` are ``fold0/e_form`` and
+    ``fold1/e_form``; folders with distinct names keep just their names.
+
+    Raises:
+        ValueError: If a folder is given twice.
+    """
+    paths = [Path(d).resolve() for d in run_dirs]
+    repeated = sorted({str(p) for p in paths if paths.count(p) > 1})
+    if repeated:
+        raise ValueError(f"run folder(s) given more than once: {', '.join(repeated)}")
+    depth = 1
+    while len({p.parts[-depth:] for p in paths}) < len(paths):
+        depth += 1
+    return ["/".join(p.parts[-depth:]) for p in paths]
+
+
 def run_stability(
     run_dirs: list[str | os.PathLike[str]],
     prepared_root: str | os.PathLike[str],
@@ -153,8 +173,8 @@ def run_stability(
     if len(run_dirs) < 2:
         raise ValueError("stability needs at least two runs")
     rankings = {
-        Path(d).name: mean_ic_series(analyze_run(d, prepared_root, part=part).global_ranking)
-        for d in run_dirs
+        label: mean_ic_series(analyze_run(d, prepared_root, part=part).global_ranking)
+        for label, d in zip(run_labels(run_dirs), run_dirs, strict=True)
     }
     pairs = rank_stability(rankings, k=k)
     return pairs, stability_summary(pairs)
