@@ -13,12 +13,24 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sagatsr import __version__
 from sagatsr.profiles import PARAMS_FILE, PROFILES_DIR
 from sagatsr.runtime import LOG_FORMAT
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def _at_least_one(text: str) -> int:
+    """An argparse type: an integer >= 1 (else a usage error naming the value)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer of at least 1, got {text!r}")
+    return value
 
 
 def _cmd_snapshot(args: argparse.Namespace) -> int:
@@ -416,6 +428,30 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 1 if any(r.error for r in results) else 0
 
 
+def _benchmark_in_parts(
+    benchmark: str, option: str, items: list[str], arguments: list[str], args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """Run ``items`` of an IC benchmark as ``args.processes`` processes side by side.
+
+    The parts share ``--work-dir`` (each resumes there) and write their results
+    under ``<work-dir>/parts`` (a temporary folder without one).
+    """
+    from sagatsr.bench.ic_faithfulness import work_folder
+    from sagatsr.bench.side_by_side import run_benchmark_parts
+
+    if args.work_dir is not None:
+        arguments = [*arguments, "--work-dir", str(args.work_dir)]
+    with work_folder(args.work_dir) as root:
+        return run_benchmark_parts(
+            benchmark,
+            option,
+            items,
+            processes=args.processes,
+            arguments=arguments,
+            parts_dir=root / "parts",
+        )
+
+
 def _cmd_benchmark_ic_faithfulness(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -438,6 +474,24 @@ def _cmd_benchmark_ic_faithfulness(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"unknown dataset(s) {unknown}; the benchmark's datasets are {known}")
     chosen = [d for d in DATASETS if not args.datasets or d.name in args.datasets]
+    if args.processes > 1:
+        arguments = [
+            "--prepared-root",
+            str(args.prepared_root),
+            "--n-train",
+            str(args.n_train),
+            "--seeds",
+            *map(str, args.seeds),
+            "--removal-k",
+            str(args.removal_k),
+        ]
+        parts = _benchmark_in_parts(
+            "ic_faithfulness", "--datasets", [d.name for d in chosen], arguments, args
+        )
+        result = merge_results(parts, args.command_line)
+        write_json(args.out, result)
+        print(result["summary"])
+        return 0
     settings = replace(
         FaithfulnessSettings(),
         n_train=args.n_train,
@@ -485,6 +539,16 @@ def _cmd_benchmark_ic_encodings(args: argparse.Namespace) -> int:
                 command=args.command_line,
             )
             print(checked["encodings"])
+            return 0
+        if args.processes > 1:
+            arguments = ["--prepared-root", str(args.prepared_root), "--seeds"]
+            arguments += [str(seed) for seed in args.seeds]
+            parts = _benchmark_in_parts(
+                "ic_encodings", "--encodings", args.encodings, arguments, args
+            )
+            merged = merge_encodings(parts, args.command_line)
+            write_json(args.out, merged)
+            print(merged["verdict"])
             return 0
         result = run_ic_encodings(
             args.prepared_root,
@@ -929,7 +993,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--datasets",
         nargs="+",
         default=None,
-        help="only these datasets (default: both; run them side by side, then --merge)",
+        help="only these datasets (default: both)",
+    )
+    faithfulness.add_argument(
+        "--processes",
+        type=_at_least_one,
+        default=1,
+        help="run the datasets as this many processes side by side, each with its share of "
+        "the cores, and merge their results (2 on a 2-core machine)",
     )
     faithfulness.add_argument(
         "--merge",
@@ -955,7 +1026,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--encodings",
         nargs="+",
         default=_OPTION_CHOICES["encoding"],
-        help="names of sagatsr.model.config.ENCODINGS (run halves side by side, then --merge)",
+        help="names of sagatsr.model.config.ENCODINGS",
+    )
+    encodings.add_argument(
+        "--processes",
+        type=_at_least_one,
+        default=1,
+        help="run the encodings as this many processes side by side, each with its share of "
+        "the cores, and merge their results (2 on a 2-core machine)",
     )
     encodings.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     encodings.add_argument(

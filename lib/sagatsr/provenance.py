@@ -142,5 +142,14 @@ RUN_INFO_KEYS = ("command", "commit", "dirty", "hardware", "python", "torch", "d
 
 
 def parts_provenance(parts: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> list[dict]:
-    """The :func:`run_info` of each result merged into one (``None`` where a key is missing)."""
-    return [{key: part.get(key) for key in RUN_INFO_KEYS} for part in parts]
+    """The :func:`run_info` of each result merged into one (``None`` where a key is missing).
+
+    A part that is itself a merge keeps its own parts' provenance under ``parts``.
+    """
+    out = []
+    for part in parts:
+        entry = {key: part.get(key) for key in RUN_INFO_KEYS}
+        if part.get("parts"):
+            entry["parts"] = part["parts"]
+        out.append(entry)
+    return out
