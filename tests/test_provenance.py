@@ -1,7 +1,7 @@
 import subprocess
 
 from sagatsr.profiles import activate_profile
-from sagatsr.provenance import git_commit, run_info
+from sagatsr.provenance import git_commit, parts_provenance, run_info
 
 
 def git(repo, *args: str) -> None:
@@ -76,3 +76,12 @@ def test_run_info_fields() -> None:
     assert info["command"] == "cmd"
     assert {"commit", "dirty", "hardware", "python", "torch", "date"} <= set(info)
     assert {"cpu", "cpu_cores", "gpu"} <= set(info["hardware"])
+
+
+def test_a_merged_part_keeps_the_provenance_of_its_own_parts() -> None:
+    child = {**run_info("child"), "datasets": {}}
+    merged = {**run_info("merge"), "parts": parts_provenance([child])}
+    provenance = parts_provenance([merged, child])
+    assert [p["command"] for p in provenance] == ["merge", "child"]
+    assert provenance[0]["parts"][0]["command"] == "child" and "parts" not in provenance[1]
+    assert "datasets" not in provenance[1]
