@@ -35,6 +35,11 @@ def test_usage_errors_exit_2_and_version_prints(capsys) -> None:
     with pytest.raises(SystemExit) as usage:
         main(["train", "--no-such-option"])
     assert usage.value.code == 2
+    for fraction in ("0", "1.5", "half"):
+        with pytest.raises(SystemExit) as usage:
+            main(["train", "prepared", "--out", "runs", "--train-fraction", fraction])
+        assert usage.value.code == 2
+        assert f"expected a number in (0, 1], got '{fraction}'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as version:
         main(["--version"])
     assert version.value.code == 0

@@ -33,6 +33,17 @@ def _at_least_one(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    """An argparse type: a number in (0, 1] (else a usage error naming the value)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return value
+
+
 def _cmd_snapshot(args: argparse.Namespace) -> int:
     from sagatsr.config import mirror_root
     from sagatsr.snapshot import snapshot_mirror
@@ -219,6 +230,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         targets=targets,
         **dict(zip(("model_settings", "train_config"), _recipe(args), strict=True)),
         command=args.command_line,
+        train_fraction=args.train_fraction,
     )
     for metrics in results.values():
         print(metrics["summary"])
@@ -753,6 +765,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--target", action="append", default=None, help="repeatable; default or 'all': every target"
     )
     train.add_argument("--out", required=True, type=Path, help="runs go to OUT/<target>")
+    train.add_argument(
+        "--train-fraction",
+        type=_fraction,
+        default=1.0,
+        help="train on this share of the training part, sampled with --seed (learning curves; "
+        "validation and test stay whole)",
+    )
     _add_training_options(train)
     train.set_defaults(handler=_cmd_train, runs_network=True)
 

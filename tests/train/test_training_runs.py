@@ -247,6 +247,45 @@ def test_resume_on_other_data_is_refused(prepared, tmp_path) -> None:
     assert read_history(out)["epoch"].tolist() == [0, 1]
 
 
+def test_a_share_of_the_training_part_is_a_seeded_sample(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold0", "e_form")
+    everything = set(parts["train"].ids)
+
+    def train_ids(seed: int, name: str) -> set[str]:
+        metrics = train_on_split(
+            prepared.out_dir,
+            subset="all",
+            split="matbench_fold0",
+            target="e_form",
+            out_dir=tmp_path / name,
+            model_settings=SMALL,
+            train_config=quick(epochs=1, seed=seed),
+            train_fraction=0.4,
+        )
+        predictions = pd.read_csv(tmp_path / name / "predictions.csv")
+        ids = set(predictions.query("part == 'train'")["id"])
+        assert len(ids) == metrics["n_graphs"]["train"] == round(0.4 * len(everything))
+        assert metrics["n_graphs"]["val"] == len(parts["val"].graphs)  # stays whole
+        assert metrics["train_fraction"] == 0.4
+        return ids
+
+    first = train_ids(0, "a")
+    assert first < everything
+    assert train_ids(0, "b") == first and train_ids(1, "c") != first
+    with pytest.raises(ValueError, match=r"train_fraction must be in \(0, 1\]"):
+        train_on_split(
+            prepared.out_dir,
+            subset="all",
+            split="matbench_fold0",
+            target="e_form",
+            out_dir=tmp_path / "d",
+            train_fraction=1.5,
+        )
+    sample = parts["train"].sample(5, seed=3)
+    assert sample.ids == [i for i in parts["train"].ids if i in set(sample.ids)]  # in order
+    assert parts["train"].sample(10**6, seed=3) is parts["train"]
+
+
 def test_a_run_ended_by_early_stopping_is_not_trained_further(prepared, tmp_path) -> None:
     _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
     config = model_config_for(prepared, **SMALL)
@@ -388,6 +427,7 @@ def test_two_process_ddp_training_from_the_command_line(prepared, tmp_path) -> N
             str(out),
             *("--hidden", "16", "--heads", "2", "--layers", "2", "--edge-dim", "8"),
             *("--epochs", "2", "--batch-size", "8", "--accelerator", "cpu", "--devices", "2"),
+            *("--train-fraction", "0.5"),  # reaches the processes of the fit
             "--quiet",
         ]
         return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
@@ -403,6 +443,9 @@ def test_two_process_ddp_training_from_the_command_line(prepared, tmp_path) -> N
     assert history["epoch"].tolist() == [0, 1]
     metrics = json.loads((run / "metrics.json").read_text())
     assert np.isfinite(metrics["metrics"]["test"]["mae"])
+    _, parts = load_split_parts(prepared, "all", "matbench_fold0", "e_form")
+    assert metrics["train_fraction"] == 0.5
+    assert metrics["n_graphs"]["train"] == round(0.5 * len(parts["train"].graphs))
     load_model(run / "model", expected_catalog_version=prepared.graphs().featurizer)
     # A fixed seed gives the same numbers with two processes as well.
     again = train(tmp_path / "again")

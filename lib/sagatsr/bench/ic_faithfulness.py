@@ -216,13 +216,6 @@ def planted_signal(target: PlantedTarget, columns: dict[str, np.ndarray]) -> np.
     raise ValueError(f"unknown planted formula {target.formula!r}")
 
 
-def _sample(graphs: LabelledGraphs, n: int, seed: int) -> LabelledGraphs:
-    if len(graphs.graphs) <= n:
-        return graphs
-    picks = np.sort(np.random.default_rng(seed).choice(len(graphs.graphs), n, replace=False))
-    return LabelledGraphs([graphs.ids[i] for i in picks], [graphs.graphs[i] for i in picks])
-
-
 def _relabel(graphs: LabelledGraphs, values: dict[str, float]) -> LabelledGraphs:
     """Copies of the graphs with the planted target as ``y``; undefined targets are listed."""
     out = LabelledGraphs()
@@ -261,9 +254,9 @@ def _parts(
 ) -> _Parts:
     _, parts = load_split_parts(prepared, choice.subset, choice.split, target)
     return _Parts(
-        _sample(parts["train"], settings.n_train, 1),
-        _sample(parts["val"], settings.n_val, 2),
-        _sample(parts["test"], settings.n_eval, 3),
+        parts["train"].sample(settings.n_train, 1),
+        parts["val"].sample(settings.n_val, 2),
+        parts["test"].sample(settings.n_eval, 3),
     )
 
 

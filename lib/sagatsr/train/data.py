@@ -35,6 +35,18 @@ class LabelledGraphs:
         """``(N,)`` target values."""
         return np.array([float(g.y.reshape(-1)[0]) for g in self.graphs])
 
+    def sample(self, n: int, seed: int) -> LabelledGraphs:
+        """A seeded random ``n`` of the graphs, in their order (all of them when ``n >= N``).
+
+        The excluded ids are kept: they were left out before the sampling.
+        """
+        if len(self.graphs) <= n:
+            return self
+        picks = np.sort(np.random.default_rng(seed).choice(len(self.graphs), n, replace=False))
+        return LabelledGraphs(
+            [self.ids[i] for i in picks], [self.graphs[i] for i in picks], list(self.excluded)
+        )
+
     def fingerprint(self) -> str:
         """Content hash of the ids and of every graph's tensors and fields, in order.
 

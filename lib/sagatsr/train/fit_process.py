@@ -117,6 +117,7 @@ def train_in_own_process(
     train_config: TrainConfig,
     resume: bool,
     command: str | None,
+    train_fraction: float = 1.0,
 ) -> dict[str, Any]:
     """Run :func:`sagatsr.train.pipeline.train_on_split` in a fresh Python process.
 
@@ -140,6 +141,7 @@ def train_in_own_process(
             "train_config": train_config,
             "resume": resume,
             "command": command,
+            "train_fraction": train_fraction,
         },
         out_dir=out_dir,
     )

@@ -101,6 +101,7 @@ def train_on_split(
     train_config: TrainConfig | None = None,
     resume: bool = True,
     command: str | None = None,
+    train_fraction: float = 1.0,
 ) -> dict[str, Any]:
     """Train one model on a saved split, evaluate it and write the run folder.
 
@@ -114,16 +115,22 @@ def train_on_split(
         train_config: Optimisation settings.
         resume: Continue an interrupted run from its last checkpoint.
         command: Command recorded in ``metrics.json``.
+        train_fraction: Train on this share of the split's training part, a
+            random sample drawn with the run's seed (for learning curves; the
+            validation and test parts stay whole).
 
     Returns:
         The content of ``metrics.json``.
 
     Raises:
+        ValueError: If ``train_fraction`` is not in (0, 1].
         RuntimeError: With ``devices`` > 1, if training failed: such a training
             runs in a fresh Python process (:mod:`sagatsr.train.fit_process`), so
             that one command can train several data-parallel models.
     """
     train_config = train_config or TrainConfig()
+    if not 0.0 < train_fraction <= 1.0:
+        raise ValueError(f"train_fraction must be in (0, 1], got {train_fraction}")
     if training_processes(train_config) > 1 and not in_fit_process():
         # One data-parallel fit per process (see sagatsr.train.fit_process).
         return train_in_own_process(
@@ -136,9 +143,13 @@ def train_on_split(
             train_config=train_config,
             resume=resume,
             command=command,
+            train_fraction=train_fraction,
         )
     prepared = PreparedDataset.load(prepared_dir)
     _, parts = load_split_parts(prepared, subset, split, target)
+    if train_fraction < 1.0:
+        kept = max(1, round(train_fraction * len(parts["train"].graphs)))
+        parts["train"] = parts["train"].sample(kept, train_config.seed)
     model_config = model_config_for(prepared, **(model_settings or {}))
     result = fit_model(
         parts["train"], parts["val"], model_config, train_config, out_dir, resume=resume
@@ -186,6 +197,8 @@ def train_on_split(
         "unit": unit,
         "metrics": scores,
         "n_excluded": {part: len(parts[part].excluded) for part in PARTS},
+        "train_fraction": train_fraction,
+        "n_graphs": {part: len(parts[part].graphs) for part in PARTS},
         "best_epoch": result.best_epoch,
         "best_val_mae": result.best_val_mae,
         "epochs_run": result.epochs_run,
