@@ -13,7 +13,7 @@ from tests.support.training import SMALL, quick
 
 def test_trials_compare_recipes_on_validation_only(prepared, tmp_path) -> None:
     runs = []
-    for name, lr in (("reference", 3e-3), ("faster", 1e-2)):
+    for name, lr, fraction in (("reference", 3e-3, 1.0), ("faster", 1e-2, 0.5)):
         folder = tmp_path / name
         train_on_split(
             prepared.out_dir,
@@ -23,6 +23,7 @@ def test_trials_compare_recipes_on_validation_only(prepared, tmp_path) -> None:
             out_dir=folder,
             model_settings=SMALL,
             train_config=replace(quick(epochs=3), lr=lr),
+            train_fraction=fraction,
         )
         runs.append(folder)
     result = collect_trials(runs, out_path=tmp_path / "trials.json", command="test")
@@ -45,6 +46,8 @@ def test_trials_compare_recipes_on_validation_only(prepared, tmp_path) -> None:
     assert pair["val_mae"] == pytest.approx(np.abs(mean - val[0]["e_form"].to_numpy()).mean())
     text = trials_section({"recipe_trials_x": result})
     assert "| weight decay |" in text and "Validation MAE of the mean of two runs" in text
+    assert [trial["train_fraction"] for trial in result["trials"]] == [1.0, 0.5]
+    assert "| 3 | 0 | 1 | 1 x" in text and "| 3 | 0 | 0.5 | 1 x" in text  # epochs, seed, share
     with pytest.raises(ValueError):
         collect_trials([])
 

@@ -310,9 +310,10 @@ def _trials_table(result: dict[str, Any], name: str) -> str:
     unit = result["unit"]
     lines = [
         "| run | hidden | dropout | feature dropout | batch | lr | weight decay | epochs | seed "
-        "| processes x threads | compiled | best val MAE | training time "
+        "| training share | processes x threads | compiled | best val MAE | training time "
         "| reaches the reference's val MAE |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+        "| --- |",
     ]
     for trial in result["trials"]:
         model, train, when = trial["model"], trial["train"], reach_text(trial)
@@ -323,6 +324,7 @@ def _trials_table(result: dict[str, Any], name: str) -> str:
             f"| {trial['run']} | {model['hidden']} | {model['dropout']} | "
             f"{model.get('feature_dropout', 0.0)} | {train['batch_size']} | {train['lr']} | "
             f"{train.get('weight_decay', '?')} | {trial['epochs_run']} | {seed} | "
+            f"{trial.get('train_fraction', 1.0):g} | "
             f"{processes} x {trial['torch_threads'] or '?'} | "
             f"{'yes' if train.get('compile') else 'no'} | "
             f"{format_quantity(trial['best_val_mae'], unit, '.4f')} "

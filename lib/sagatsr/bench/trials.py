@@ -136,6 +136,8 @@ def collect_trials(
                 "run": "/".join(Path(folder).parts[-2:]),
                 "model": {k: m["model_config"].get(k) for k in MODEL_KEYS},
                 "train": {k: m["train_config"].get(k) for k in TRAIN_KEYS},
+                # share of the training part (runs before --train-fraction used all of it)
+                "train_fraction": m.get("train_fraction", 1.0),
                 "best_val_mae": m["best_val_mae"],
                 "best_epoch": m["best_epoch"],
                 "epochs_run": m["epochs_run"],
