@@ -78,6 +78,13 @@ def test_run_info_fields() -> None:
     assert {"cpu", "cpu_cores", "gpu"} <= set(info["hardware"])
 
 
+def test_a_result_written_by_a_dvc_stage_names_it(monkeypatch) -> None:
+    monkeypatch.delenv("DVC_STAGE", raising=False)
+    assert run_info("cmd")["dvc_stage"] is None
+    monkeypatch.setenv("DVC_STAGE", "headline@throughput")  # what `dvc repro` sets
+    assert run_info("cmd")["dvc_stage"] == "headline@throughput"
+
+
 def test_a_merged_part_keeps_the_provenance_of_its_own_parts() -> None:
     child = {**run_info("child"), "datasets": {}}
     merged = {**run_info("merge"), "parts": parts_provenance([child])}

@@ -122,13 +122,16 @@ def run_info(command: str | None = None) -> dict[str, Any]:
             (``sys.argv`` joined when ``None``).
 
     Returns:
-        ``command``, ``commit``, ``dirty``, ``hardware``, ``python``, ``torch``,
-        ``date`` (UTC, ISO 8601).
+        ``command``, ``dvc_stage`` (the DVC stage that ran it, from the
+        ``DVC_STAGE`` variable DVC sets, e.g. ``"headline@throughput"``; ``None``
+        outside ``dvc repro``), ``commit``, ``dirty``, ``hardware``, ``python``,
+        ``torch``, ``date`` (UTC, ISO 8601).
     """
     import torch
 
     return {
         "command": command if command is not None else " ".join(sys.argv),
+        "dvc_stage": os.environ.get("DVC_STAGE"),
         **git_commit(),
         "hardware": hardware(),
         "python": platform.python_version(),
@@ -138,7 +141,7 @@ def run_info(command: str | None = None) -> dict[str, Any]:
 
 
 #: The keys :func:`run_info` writes.
-RUN_INFO_KEYS = ("command", "commit", "dirty", "hardware", "python", "torch", "date")
+RUN_INFO_KEYS = ("command", "dvc_stage", "commit", "dirty", "hardware", "python", "torch", "date")
 
 
 def parts_provenance(parts: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> list[dict]:

@@ -49,7 +49,9 @@ def _source(result: dict[str, Any], name: str) -> str:
     gpu = f", GPU {hardware['gpu']}" if hardware.get("gpu") else ""
     commit = str(provenance.get("commit", "?"))[:7]
     date = str(provenance.get("date", "?"))[:10]
-    return f"<sub>`reports/metrics/{name}.json`: commit {commit}, {cpu}{gpu}, {date}.</sub>"
+    stage = provenance.get("dvc_stage")
+    by = f", written by `dvc repro` stage `{stage}`" if stage else ""
+    return f"<sub>`reports/metrics/{name}.json`: commit {commit}, {cpu}{gpu}, {date}{by}.</sub>"
 
 
 def _missing(name: str) -> str:
