@@ -231,6 +231,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         **dict(zip(("model_settings", "train_config"), _recipe(args), strict=True)),
         command=args.command_line,
         train_fraction=args.train_fraction,
+        refit=args.refit,
     )
     for metrics in results.values():
         print(metrics["summary"])
@@ -771,6 +772,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="train on this share of the training part, sampled with --seed (learning curves; "
         "validation and test stay whole)",
+    )
+    train.add_argument(
+        "--refit",
+        action="store_true",
+        help="train on the training and validation parts together for all epochs and keep the "
+        "last epoch (a recipe's final model; validation figures are then in-sample; needs "
+        "--patience 0)",
     )
     _add_training_options(train)
     train.set_defaults(handler=_cmd_train, runs_network=True)

@@ -286,6 +286,44 @@ def test_a_share_of_the_training_part_is_a_seeded_sample(prepared, tmp_path) -> 
     assert parts["train"].sample(10**6, seed=3) is parts["train"]
 
 
+def test_a_refit_trains_on_train_and_val_and_keeps_the_last_epoch(prepared, tmp_path) -> None:
+    _, parts = load_split_parts(prepared, "all", "matbench_fold0", "e_form")
+    out = tmp_path / "refit"
+    metrics = train_on_split(
+        prepared.out_dir,
+        subset="all",
+        split="matbench_fold0",
+        target="e_form",
+        out_dir=out,
+        model_settings=SMALL,
+        train_config=quick(epochs=4),
+        refit=True,
+    )
+    assert metrics["refit"] is True and metrics["best_epoch"] == 3  # the last of 4
+    # ... though another epoch scored best on the (in-sample) validation graphs
+    assert int(read_history(out)["val_mae"].idxmin()) != 3
+    assert "refit on train + val" in metrics["summary"]
+    recorded = json.loads(Run(out).settings_path.read_text())["data"]
+    assert recorded["train"] == (parts["train"] + parts["val"]).fingerprint()
+    # the saved model is the last epoch's, whatever the (in-sample) validation said
+    last = torch.load(Run(out).last_checkpoint, map_location="cpu", weights_only=False)
+    saved = load_model(out / "model", expected_catalog_version=prepared.graphs().featurizer)
+    for key, value in saved.state_dict().items():
+        assert torch.equal(value, last["state_dict"][f"model.{key}"]), key
+    with pytest.raises(ValueError, match="cannot stop early"):
+        train_on_split(
+            prepared.out_dir,
+            subset="all",
+            split="matbench_fold0",
+            target="e_form",
+            out_dir=tmp_path / "early",
+            train_config=replace(quick(), patience=5),
+            refit=True,
+        )
+    with pytest.raises(ValueError, match="in both collections"):
+        parts["train"] + parts["train"]
+
+
 def test_a_run_ended_by_early_stopping_is_not_trained_further(prepared, tmp_path) -> None:
     _, parts = load_split_parts(prepared, "all", "matbench_fold2", "e_form")
     config = model_config_for(prepared, **SMALL)
@@ -427,7 +465,7 @@ def test_two_process_ddp_training_from_the_command_line(prepared, tmp_path) -> N
             str(out),
             *("--hidden", "16", "--heads", "2", "--layers", "2", "--edge-dim", "8"),
             *("--epochs", "2", "--batch-size", "8", "--accelerator", "cpu", "--devices", "2"),
-            *("--train-fraction", "0.5"),  # reaches the processes of the fit
+            *("--train-fraction", "0.5", "--refit"),  # reach the processes of the fit
             "--quiet",
         ]
         return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
@@ -444,7 +482,7 @@ def test_two_process_ddp_training_from_the_command_line(prepared, tmp_path) -> N
     metrics = json.loads((run / "metrics.json").read_text())
     assert np.isfinite(metrics["metrics"]["test"]["mae"])
     _, parts = load_split_parts(prepared, "all", "matbench_fold0", "e_form")
-    assert metrics["train_fraction"] == 0.5
+    assert metrics["train_fraction"] == 0.5 and metrics["refit"] is True
     assert metrics["n_graphs"]["train"] == round(0.5 * len(parts["train"].graphs))
     load_model(run / "model", expected_catalog_version=prepared.graphs().featurizer)
     # A fixed seed gives the same numbers with two processes as well.

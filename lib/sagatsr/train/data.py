@@ -35,6 +35,17 @@ class LabelledGraphs:
         """``(N,)`` target values."""
         return np.array([float(g.y.reshape(-1)[0]) for g in self.graphs])
 
+    def __add__(self, other: LabelledGraphs) -> LabelledGraphs:
+        """Both collections, ``self``'s graphs first (an id in both is an error)."""
+        shared = sorted(set(self.ids) & set(other.ids))
+        if shared:
+            raise ValueError(f"{len(shared)} id(s) in both collections, e.g. {shared[0]!r}")
+        return LabelledGraphs(
+            [*self.ids, *other.ids],
+            [*self.graphs, *other.graphs],
+            [*self.excluded, *other.excluded],
+        )
+
     def sample(self, n: int, seed: int) -> LabelledGraphs:
         """A seeded random ``n`` of the graphs, in their order (all of them when ``n >= N``).
 

@@ -118,6 +118,7 @@ def train_in_own_process(
     resume: bool,
     command: str | None,
     train_fraction: float = 1.0,
+    refit: bool = False,
 ) -> dict[str, Any]:
     """Run :func:`sagatsr.train.pipeline.train_on_split` in a fresh Python process.
 
@@ -142,6 +143,7 @@ def train_in_own_process(
             "resume": resume,
             "command": command,
             "train_fraction": train_fraction,
+            "refit": refit,
         },
         out_dir=out_dir,
     )

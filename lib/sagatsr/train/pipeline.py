@@ -102,6 +102,7 @@ def train_on_split(
     resume: bool = True,
     command: str | None = None,
     train_fraction: float = 1.0,
+    refit: bool = False,
 ) -> dict[str, Any]:
     """Train one model on a saved split, evaluate it and write the run folder.
 
@@ -118,12 +119,18 @@ def train_on_split(
         train_fraction: Train on this share of the split's training part, a
             random sample drawn with the run's seed (for learning curves; the
             validation and test parts stay whole).
+        refit: Train on the training and validation parts together for all of
+            ``train_config.epochs`` and keep the last epoch's weights (the final
+            model of a recipe chosen before, on all labelled data but the test
+            part). The validation figures are then in-sample; ``metrics.json``
+            says so (``"refit": true``).
 
     Returns:
         The content of ``metrics.json``.
 
     Raises:
-        ValueError: If ``train_fraction`` is not in (0, 1].
+        ValueError: If ``train_fraction`` is not in (0, 1], or for a refit with
+            early stopping (``patience`` > 0: it would stop on in-sample figures).
         RuntimeError: With ``devices`` > 1, if training failed: such a training
             runs in a fresh Python process (:mod:`sagatsr.train.fit_process`), so
             that one command can train several data-parallel models.
@@ -131,6 +138,10 @@ def train_on_split(
     train_config = train_config or TrainConfig()
     if not 0.0 < train_fraction <= 1.0:
         raise ValueError(f"train_fraction must be in (0, 1], got {train_fraction}")
+    if refit and train_config.patience:
+        raise ValueError(
+            "a refit trains on the validation part: it cannot stop early on it (set patience 0)"
+        )
     if training_processes(train_config) > 1 and not in_fit_process():
         # One data-parallel fit per process (see sagatsr.train.fit_process).
         return train_in_own_process(
@@ -144,15 +155,17 @@ def train_on_split(
             resume=resume,
             command=command,
             train_fraction=train_fraction,
+            refit=refit,
         )
     prepared = PreparedDataset.load(prepared_dir)
     _, parts = load_split_parts(prepared, subset, split, target)
     if train_fraction < 1.0:
         kept = max(1, round(train_fraction * len(parts["train"].graphs)))
         parts["train"] = parts["train"].sample(kept, train_config.seed)
+    fitted = parts["train"] + parts["val"] if refit else parts["train"]
     model_config = model_config_for(prepared, **(model_settings or {}))
     result = fit_model(
-        parts["train"], parts["val"], model_config, train_config, out_dir, resume=resume
+        fitted, parts["val"], model_config, train_config, out_dir, resume=resume, keep_last=refit
     )
     unit = next(t["unit"] for t in prepared.manifest["targets"] if t["name"] == target)
     save_best_model(
@@ -188,7 +201,9 @@ def train_on_split(
     metrics = {
         "summary": (
             f"{prepared.name}/{subset} {target}: test MAE {format_quantity(test_mae, unit)}"
-            f" (R2 {test_r2:.3f}, {result.epochs_run} epochs)"
+            f" (R2 {test_r2:.3f}, {result.epochs_run} epochs"
+            + ("; refit on train + val, last epoch" if refit else "")
+            + ")"
         ),
         "dataset": prepared.name,
         "subset": subset,
@@ -198,6 +213,7 @@ def train_on_split(
         "metrics": scores,
         "n_excluded": {part: len(parts[part].excluded) for part in PARTS},
         "train_fraction": train_fraction,
+        "refit": refit,
         "n_graphs": {part: len(parts[part].graphs) for part in PARTS},
         "best_epoch": result.best_epoch,
         "best_val_mae": result.best_val_mae,

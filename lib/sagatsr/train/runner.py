@@ -400,8 +400,9 @@ def fit_model(
     resume: bool = True,
     extra_callbacks: Sequence[Callback] = (),
     check_recipe: bool = True,
+    keep_last: bool = False,
 ) -> FitResult:
-    """Train a model, keeping the best validation checkpoint.
+    """Train a model, keeping the best validation checkpoint (or the last epoch's).
 
     Args:
         train: Training graphs (scalers and target statistics are fitted on them).
@@ -415,9 +416,12 @@ def fit_model(
             on targets mostly at their minimum). Callers that repeat a run's
             recipe on parts of its data (out-of-fold models) turn it off: the
             run's own training warned once.
+        keep_last: Return the last epoch's weights instead of the best
+            validation epoch's (for a refit whose validation graphs were trained
+            on: no epoch can be chosen by them).
 
     Returns:
-        The best model and run facts.
+        The best (or last) model and run facts.
 
     Raises:
         ValueError: If ``train`` or ``val`` is empty.
@@ -438,6 +442,7 @@ def fit_model(
             resume=resume,
             extra_callbacks=extra_callbacks,
             check_recipe=check_recipe,
+            keep_last=keep_last,
         )
 
 
@@ -451,6 +456,7 @@ def _fit(
     resume: bool = True,
     extra_callbacks: Sequence[Callback] = (),
     check_recipe: bool = True,
+    keep_last: bool = False,
 ) -> FitResult:
     if not train.graphs or not val.graphs:
         raise ValueError(
@@ -581,7 +587,9 @@ def _fit(
         # launcher reruns the command): rank 0 evaluates, prints and writes the run.
         raise SystemExit(0)
 
-    best_path = best.best_model_path or str(run.best_checkpoint)
+    best_path = (
+        str(run.last_checkpoint) if keep_last else best.best_model_path or str(run.best_checkpoint)
+    )
     best_module = SAGATModule.load_from_checkpoint(best_path, map_location="cpu")
     state = torch.load(best_path, map_location="cpu", weights_only=False)
     best_epoch = int(state.get("epoch", 0))
