@@ -239,9 +239,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_benchmark_matbench(args: argparse.Namespace) -> int:
-    from sagatsr.bench.matbench import run_matbench
+    from sagatsr.bench.matbench import fold_calibrations, run_matbench
     from sagatsr.bench.results import SUITE_FILES
 
+    if args.refit and args.seeds and args.calibration_from is None:
+        raise UsageError(
+            "--refit trains the ensemble on its validation slices: give --calibration-from "
+            "(the result or parts folder of the same recipe trained without --refit)"
+        )
+    calibrations = fold_calibrations(args.calibration_from) if args.calibration_from else None
     result = run_matbench(
         args.prepared,
         args.runs,
@@ -251,16 +257,24 @@ def _cmd_benchmark_matbench(args: argparse.Namespace) -> int:
         out_path=args.out or Path("reports/metrics") / SUITE_FILES["matbench"],
         command=args.command_line,
         parts_dir=args.parts,
+        refit=args.refit,
+        calibrations=calibrations,
     )
     print(result["summary"])
     return 0
 
 
 def _cmd_benchmark_matbench_combined(args: argparse.Namespace) -> int:
+    from sagatsr.bench.matbench import fold_calibrations
     from sagatsr.bench.matbench_combined import combine_matbench
 
     result = combine_matbench(
-        args.prepared, args.parts, folds=args.folds, out_path=args.out, command=args.command_line
+        args.prepared,
+        args.parts,
+        folds=args.folds,
+        out_path=args.out,
+        command=args.command_line,
+        calibrations=fold_calibrations(args.calibration_from) if args.calibration_from else None,
     )
     print(result["summary"])
     return 0
@@ -873,6 +887,20 @@ def build_parser() -> argparse.ArgumentParser:
         "recipe are read, not trained; every fold and member finished is written there (run "
         "the folds, and the members of a fold, in separate sessions)",
     )
+    matbench.add_argument(
+        "--refit",
+        action="store_true",
+        help="train each model on the fold's training and validation parts, for all epochs, "
+        "keeping the last (a fixed recipe's final models; validation figures are in-sample)",
+    )
+    matbench.add_argument(
+        "--calibration-from",
+        type=Path,
+        default=None,
+        metavar="RESULT",
+        help="calibrate each fold's ensemble spread as in this finished result (or parts "
+        "folder) of the same recipe without --refit (required with --refit and --seeds)",
+    )
     _add_training_options(matbench)
     matbench.set_defaults(handler=_cmd_benchmark_matbench, runs_network=True)
     combined = benchmarks.add_parser(
@@ -887,6 +915,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     combined.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     combined.add_argument("--out", required=True, type=Path, help="result JSON")
+    combined.add_argument(
+        "--calibration-from",
+        type=Path,
+        default=None,
+        metavar="RESULT",
+        help="calibrate each fold's spread as in this finished ensemble result (or parts "
+        "folder) instead of on the validation slice: needed for members trained with --refit",
+    )
     combined.set_defaults(handler=_cmd_benchmark_matbench_combined)
     for suite, text in (
         ("subsets", "OQMD ABO3/ABX3 formation energy and band gap, Castelli band gap"),

@@ -100,3 +100,59 @@ def test_the_command_line_writes_the_combined_result(prepared, two_benchmarks, t
     saved = json.loads(out.read_text())
     assert saved["folds"][0]["fold"] == 0 and len(saved["recipes"]) == 2
     assert pd.DataFrame(saved["folds"][0]["members"]).shape == (4, 2)
+
+
+def test_refit_members_are_calibrated_like_the_ensembles_trained_without_the_slice(
+    prepared, two_benchmarks, tmp_path
+) -> None:
+    from sagatsr.bench.matbench import fold_calibrations
+    from sagatsr.cli import main
+
+    root = two_benchmarks
+    combined = combine_matbench(
+        prepared.out_dir,
+        [root / "parts_a", root / "parts_b"],
+        folds=(0,),
+        out_path=tmp_path / "c.json",
+    )
+    from_result = fold_calibrations(tmp_path / "c.json")
+    assert from_result[0].to_dict() == combined["folds"][0]["calibration"]
+    from_parts = fold_calibrations(root / "parts_a")
+    part = json.loads((root / "parts_a" / "fold0.json").read_text())
+    assert from_parts[0].to_dict() == part["fold_result"]["calibration"]
+    with pytest.raises(ValueError, match="no fold with an ensemble calibration"):
+        fold_calibrations(tmp_path)
+    settings = {"folds": (0,), "model_settings": SMALL, "seeds": (0, 1), "refit": True}
+    with pytest.raises(ValueError, match=r"missing for fold\(s\) \[0\]"):
+        run_matbench(prepared.out_dir, tmp_path / "no", train_config=ONE_EPOCH_A, **settings)
+    for name, config in (("a", ONE_EPOCH_A), ("b", ONE_EPOCH_B)):
+        result = run_matbench(
+            prepared.out_dir,
+            tmp_path / f"refit_{name}",
+            train_config=config,
+            parts_dir=tmp_path / f"parts_{name}",
+            calibrations=from_parts if name == "a" else fold_calibrations(root / "parts_b"),
+            **settings,
+        )
+        assert result["refit"] is True and "refit on training + validation" in result["summary"]
+    member = Run(tmp_path / "refit_a" / "fold0" / "seed0").metrics()
+    assert member["refit"] is True
+    ensemble = json.loads((tmp_path / "refit_a" / "fold0" / "ensemble.json").read_text())
+    assert ensemble["calibration"] == from_parts[0].to_dict()  # not fitted on in-sample errors
+    assert json.loads((tmp_path / "parts_a" / "fold0.json").read_text())["recipe"]["refit"]
+    refit_parts = [tmp_path / "parts_a", tmp_path / "parts_b"]
+    with pytest.raises(ValueError, match="refit on the validation slice"):
+        combine_matbench(prepared.out_dir, refit_parts, folds=(0,))
+    with pytest.raises(ValueError, match="cannot be combined"):
+        combine_matbench(prepared.out_dir, [tmp_path / "parts_a", root / "parts_b"], folds=(0,))
+    out = tmp_path / "refit.json"
+    argv = ["benchmark", "matbench_combined", *map(str, refit_parts), "--folds", "0"]
+    argv += ["--prepared", str(prepared.out_dir), "--calibration-from", str(tmp_path / "c.json")]
+    assert main([*argv, "--out", str(out)]) == 0
+    refit = json.loads(out.read_text())
+    assert refit["refit"] is True and refit["folds"][0]["calibration"] == from_result[0].to_dict()
+    text = matbench_section({"matbench_perovskites": refit})
+    assert "refit on the training and validation parts (last epoch)" in text
+    assert "trained without it" in text and "validation / test" not in text
+    # a refit ensemble without a calibration is a usage error of the command line
+    assert main(["benchmark", "matbench", "--refit", "--seeds", "0", "1"]) == 2

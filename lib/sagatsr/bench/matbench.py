@@ -14,13 +14,20 @@ reads those folds and members instead of training them again, so the five folds,
 and the members of one fold, can be run in separate sessions, on separate
 machines, and merged into one result. A part made with another recipe is
 refused, never mixed in.
+
+A *refit* benchmark trains each model on the fold's training and validation parts
+together and keeps its last epoch (:func:`sagatsr.train.pipeline.train_on_split`),
+a recipe's final model once the recipe is fixed. Its validation figures are
+in-sample, so an ensemble's spread is calibrated with the calibration of the same
+recipe's ensemble trained without the validation part (:func:`fold_calibrations`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +59,7 @@ from sagatsr.train.ensemble import (
 )
 from sagatsr.train.pipeline import train_on_split
 from sagatsr.train.run import Run
+from sagatsr.train.uncertainty import SpreadCalibration
 
 #: Published 5-fold mean test MAE (eV per cell), Matbench v0.1 leaderboard.
 PUBLISHED_MAE = {
@@ -79,6 +87,8 @@ def run_matbench(
     out_path: str | os.PathLike[str] | None = None,
     command: str | None = None,
     parts_dir: str | os.PathLike[str] | None = None,
+    refit: bool = False,
+    calibrations: Mapping[int, SpreadCalibration] | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate one model, or one ensemble, per Matbench fold.
 
@@ -102,6 +112,11 @@ def run_matbench(
         parts_dir: Folder of parts (see the module docstring): a fold or an
             ensemble member whose part holds the same recipe is read from it,
             every fold and member finished here is written to it.
+        refit: Train every model on the training and validation parts, for all
+            its epochs, keeping the last (see the module docstring).
+        calibrations: Per fold, the spread calibration of an ensemble (required
+            for a refit ensemble, whose validation errors are in-sample; see
+            :func:`fold_calibrations`).
 
     Returns:
         Per-fold MAE, mean, std, epochs, training wall and CPU time per fold
@@ -110,11 +125,19 @@ def run_matbench(
 
     Raises:
         ValueError: If a part of a requested fold was made with another recipe
-            (names the file and the settings that differ).
+            (names the file and the settings that differ), or a refit ensemble
+            has no calibration for a requested fold.
     """
     train_config = train_config or TrainConfig()
+    if refit and seeds:
+        missing = [fold for fold in folds if fold not in (calibrations or {})]
+        if missing:
+            raise ValueError(
+                f"a refit ensemble is trained on its validation slice: give the calibration of "
+                f"an ensemble trained without it (missing for fold(s) {missing})"
+            )
     provenance = run_info(command)  # the code that runs: taken before the first fold
-    recipe = fold_recipe(subset, target, model_settings, train_config, seeds)
+    recipe = fold_recipe(subset, target, model_settings, train_config, seeds, refit=refit)
     per_fold: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     for fold in folds:
@@ -132,6 +155,8 @@ def run_matbench(
                 command,
                 recipe,
                 parts_dir,
+                refit,
+                (calibrations or {}).get(fold),
             )
             part = (
                 write_fold_part(parts_dir, fold, recipe, fold_result, metrics, command)
@@ -140,7 +165,7 @@ def run_matbench(
             )
         per_fold.append(part["fold_result"])
         # A part, like a run's metrics, holds the unit and model configuration.
-        result = summarize(per_fold, target, part, train_config, provenance, seeds)
+        result = summarize(per_fold, target, part, train_config, provenance, seeds, refit=refit)
         if out_path:
             write_json(out_path, result)
     return result
@@ -158,6 +183,8 @@ def _train_fold(
     command: str | None,
     recipe: dict[str, Any],
     parts_dir: str | os.PathLike[str] | None,
+    refit: bool = False,
+    calibration: SpreadCalibration | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train one fold (a model or an ensemble); its result and its (first) run's metrics.
 
@@ -181,6 +208,8 @@ def _train_fold(
             fold,
             recipe,
             parts_dir,
+            refit,
+            calibration,
         )
     else:
         metrics = train_on_split(
@@ -192,6 +221,7 @@ def _train_fold(
             model_settings=model_settings,
             train_config=train_config,
             command=command,
+            refit=refit,
         )
         fold_result = _single_fold(metrics)
     fold_result = {"fold": fold, **fold_result}
@@ -229,6 +259,8 @@ def _ensemble_fold(
     fold: int,
     recipe: dict[str, Any],
     parts_dir: str | os.PathLike[str] | None,
+    refit: bool = False,
+    calibration: SpreadCalibration | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train (or read from member parts) each member, then evaluate the fold's ensemble.
 
@@ -254,6 +286,7 @@ def _ensemble_fold(
                 model_settings=model_settings,
                 train_config=train_config,
                 command=command,
+                refit=refit,
             )
         if run.is_finished():
             metrics = run.metrics()
@@ -272,9 +305,11 @@ def _ensemble_fold(
         members.append(metrics)
         frames.append(predictions)
     if len(local) == len(seeds):  # every member here: an ensemble folder to predict with
-        ensemble = evaluate_ensemble(folder, local, command=command)
+        ensemble = evaluate_ensemble(folder, local, command=command, calibration=calibration)
     else:
-        ensemble, _ = ensemble_result(combine_predictions(frames), members, command=command)
+        ensemble, _ = ensemble_result(
+            combine_predictions(frames), members, command=command, calibration=calibration
+        )
     result = ensemble_fold_result(ensemble, frames, members, target)
     return {**result, "seeds": list(seeds)}, members[0]
 
@@ -348,11 +383,14 @@ def summarize(
     provenance: dict[str, Any],
     seeds: Sequence[int] = (),
     qualifier: str = "",
+    *,
+    refit: bool = False,
 ) -> dict[str, Any]:
     """The result JSON from the folds done so far (``provenance``: :func:`run_info` at start).
 
     ``qualifier`` describes the models after the mean in the summary line, e.g.
-    ``"(ensembles of 6 members from 2 recipes)"``.
+    ``"(ensembles of 6 members from 2 recipes)"``; ``refit`` marks models trained
+    on the validation slices too (their validation figures are in-sample).
     """
     maes = np.array([f["test_mae"] for f in per_fold])
     mean = float(maes.mean())
@@ -393,6 +431,7 @@ def summarize(
         "summary": (
             f"Matbench perovskites {target}: mean test MAE {mean:.4f} eV/cell "
             + (f"{qualifier} " if qualifier else "")
+            + ("(refit on training + validation) " if refit else "")
             + "over "
             f"{len(per_fold)} fold(s)" + ("" if complete else " (INCOMPLETE: not all 5 folds)")
         ),
@@ -400,6 +439,7 @@ def summarize(
         "target": target,
         "unit": last_metrics["unit"],
         "complete": complete,
+        "refit": refit,
         "folds": per_fold,
         "mean_mae": mean,
         "std_mae": float(maes.std(ddof=1)) if maes.size > 1 else float("nan"),
@@ -421,3 +461,34 @@ def summarize(
         **provenance,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def fold_calibrations(path: str | os.PathLike[str]) -> dict[int, SpreadCalibration]:
+    """Each fold's spread calibration from a finished ensemble benchmark.
+
+    Args:
+        path: Its result file (``folds``, e.g. ``matbench_perovskites.json``) or
+            its parts folder (``fold<k>.json``).
+
+    Returns:
+        ``{fold: calibration}`` of every fold that has one.
+
+    Raises:
+        ValueError: If the file or folder holds no fold with a calibration.
+    """
+    source = Path(path)
+    if source.is_dir():
+        folds = [
+            json.loads(part.read_text(encoding="utf-8"))["fold_result"]
+            for part in sorted(source.glob("fold[0-9].json"))
+        ]
+    else:
+        folds = json.loads(source.read_text(encoding="utf-8")).get("folds", [])
+    found = {
+        int(fold["fold"]): SpreadCalibration.from_dict(fold["calibration"])
+        for fold in folds
+        if fold.get("calibration")
+    }
+    if not found:
+        raise ValueError(f"{source}: no fold with an ensemble calibration")
+    return found

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from sagatsr.io_utils import write_json
 from sagatsr.provenance import run_info
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.ensemble import combine_predictions, ensemble_result
+from sagatsr.train.uncertainty import SpreadCalibration
 
 
 def _finished_fold(parts_dir: Path, fold: int) -> dict[str, Any]:
@@ -68,6 +69,7 @@ def combine_matbench(
     folds: Sequence[int] = (0, 1, 2, 3, 4),
     out_path: str | os.PathLike[str] | None = None,
     command: str | None = None,
+    calibrations: Mapping[int, SpreadCalibration] | None = None,
 ) -> dict[str, Any]:
     """Score, per fold, the ensemble of every member of several parts folders.
 
@@ -78,6 +80,9 @@ def combine_matbench(
         folds: Folds to score (each must be finished in every folder).
         out_path: Write the result JSON here.
         command: Command recorded in the result.
+        calibrations: Per fold, the spread calibration to use instead of one
+            fitted on the validation slice; required when the members were refit
+            on it (:func:`sagatsr.bench.matbench.fold_calibrations`).
 
     Returns:
         The result layout of :func:`sagatsr.bench.matbench.run_matbench`, plus
@@ -87,8 +92,9 @@ def combine_matbench(
 
     Raises:
         ValueError: With fewer than two folders, folders of another task (subset or
-            target), a fold not finished in a folder, or a part that does not match
-            its folder's recipe or the prepared split.
+            target), a fold not finished in a folder, a part that does not match
+            its folder's recipe or the prepared split, folders of refit and not refit
+            members together, or refit members without a calibration for a fold.
     """
     if len(parts_dirs) < 2:
         raise ValueError("combining needs the parts folders of at least two benchmarks")
@@ -103,6 +109,16 @@ def combine_matbench(
         if len(task) != 1:
             raise ValueError(f"fold {fold}: the folders are for different tasks {sorted(task)}")
         ((subset, target),) = task
+        refits = {bool(p["recipe"].get("refit")) for p in parts}
+        if len(refits) != 1:
+            raise ValueError(f"fold {fold}: refit members cannot be combined with others")
+        (refit,) = refits
+        calibration = (calibrations or {}).get(fold)
+        if refit and calibration is None:
+            raise ValueError(
+                f"fold {fold}: the members were refit on the validation slice; give the "
+                "calibration of an ensemble trained without it"
+            )
         if not recipes:
             first_part = parts[0]
             recipes = [
@@ -128,13 +144,17 @@ def combine_matbench(
             members.append(stored["metrics"])
             frames.append(member_predictions(stored, labels, target, where))
             order.append({"recipe": index, "seed": int(seed)})
-        ensemble, _ = ensemble_result(combine_predictions(frames), members, command=command)
+        ensemble, _ = ensemble_result(
+            combine_predictions(frames), members, command=command, calibration=calibration
+        )
         result = ensemble_fold_result(ensemble, frames, members, target)
         per_fold.append({"fold": fold, **result, "members": order})
     seeds = [member["seed"] for member in per_fold[0]["members"]]
     train_config = TrainConfig(**recipes[0]["train_config"])
     qualifier = f"(ensembles of {len(seeds)} members from {len(recipes)} recipes)"
-    result = summarize(per_fold, target, first_part, train_config, provenance, seeds, qualifier)
+    result = summarize(
+        per_fold, target, first_part, train_config, provenance, seeds, qualifier, refit=refit
+    )
     result["recipes"] = recipes
     if out_path:
         write_json(out_path, result)

@@ -48,6 +48,8 @@ def fold_recipe(
     model_settings: dict[str, Any] | None,
     train_config: TrainConfig,
     seeds: Sequence[int],
+    *,
+    refit: bool = False,
 ) -> dict[str, Any]:
     """What must agree for two folds to belong to one benchmark result (JSON-ready).
 
@@ -58,6 +60,9 @@ def fold_recipe(
         train_config: Optimisation settings (all but progress bars, loader workers
             and threads count).
         seeds: Ensemble seeds (empty: one model, ``train_config.seed``).
+        refit: Members trained on training + validation (``"refit": true`` in
+            the recipe; absent otherwise, so parts written before refits existed
+            still match).
 
     Returns:
         The recipe as plain JSON types.
@@ -70,6 +75,8 @@ def fold_recipe(
         "train_config": train,
         "seeds": list(seeds),
     }
+    if refit:
+        recipe["refit"] = True
     return json.loads(json.dumps(recipe))
 
 

@@ -115,7 +115,11 @@ def ensemble_predictions(member_dirs: Sequence[str | os.PathLike[str]]) -> pd.Da
 
 
 def ensemble_result(
-    frame: pd.DataFrame, members: Sequence[dict[str, Any]], *, command: str | None = None
+    frame: pd.DataFrame,
+    members: Sequence[dict[str, Any]],
+    *,
+    command: str | None = None,
+    calibration: SpreadCalibration | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Calibrate the spread on validation and evaluate every part (no files).
 
@@ -124,6 +128,10 @@ def ensemble_result(
             ``train``, ``val``, ``test``; ``val`` is required).
         members: The members' ``metrics.json`` contents, in member order.
         command: Command recorded in the result.
+        calibration: Use this calibration instead of fitting one on ``val``
+            (members refit on the validation part: their validation errors are
+            in-sample; the calibration of the same recipe's ensemble trained
+            without it stands in).
 
     Returns:
         ``(result, frame)``: the content of ``ensemble.json`` without its member
@@ -134,7 +142,8 @@ def ensemble_result(
     target = frame.columns[2]
     by_part = {part: frame[frame["part"] == part] for part in PARTS}
     val = by_part["val"]
-    calibration = calibrate_spread(val[target], val["prediction"], val["spread"])
+    if calibration is None:
+        calibration = calibrate_spread(val[target], val["prediction"], val["spread"])
     frame["uncertainty"] = calibration.half_width(frame["spread"].to_numpy(), 0.68)
     scores = {
         part: regression_metrics(rows[target], rows["prediction"])
@@ -177,6 +186,7 @@ def evaluate_ensemble(
     member_dirs: Sequence[str | os.PathLike[str]],
     *,
     command: str | None = None,
+    calibration: SpreadCalibration | None = None,
 ) -> dict[str, Any]:
     """Combine finished members, calibrate on validation, evaluate; write the ensemble files.
 
@@ -184,6 +194,7 @@ def evaluate_ensemble(
         out_dir: The ensemble folder.
         member_dirs: The members' run folders.
         command: Command recorded in ``ensemble.json``.
+        calibration: Instead of fitting one on validation (see :func:`ensemble_result`).
 
     Returns:
         The content of ``ensemble.json``.
@@ -193,6 +204,7 @@ def evaluate_ensemble(
         ensemble_predictions(member_dirs),
         [Run(member).metrics() for member in member_dirs],
         command=command,
+        calibration=calibration,
     )
     members = [_relative_to(Path(member), folder) for member in member_dirs]
     result = {**result, "members": members}
@@ -262,6 +274,7 @@ def train_member(
     model_settings: dict[str, Any] | None = None,
     train_config: TrainConfig | None = None,
     command: str | None = None,
+    refit: bool = False,
 ) -> dict[str, Any]:
     """Train (or resume) the member of ``seed`` in ``member_folder(out_dir, seed)``.
 
@@ -275,6 +288,8 @@ def train_member(
         model_settings: Model overrides.
         train_config: Training settings.
         command: Command recorded in the member's ``metrics.json``.
+        refit: Train on training + validation, keep the last epoch
+            (:func:`sagatsr.train.pipeline.train_on_split`).
 
     Returns:
         The member's ``metrics.json``.
@@ -291,6 +306,7 @@ def train_member(
         model_settings=model_settings,
         train_config=replace(train_config or TrainConfig(), seed=int(seed)),
         command=command,
+        refit=refit,
     )
 
 
