@@ -182,6 +182,7 @@ NOT_FROM_THE_PIPELINE = {
     "recipe_trials_compiled_ddp.json",
     "recipe_trials_h128_e300.json",
     "recipe_trials_fold4_regularizers.json",
+    "recipe_trials_learning_curve.json",
     # measured on a GPU machine (lib/sagatsr/bench/gpu_checks.sh), which dvc repro has not
     "gpu_checks.json",
 }

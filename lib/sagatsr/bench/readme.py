@@ -129,9 +129,18 @@ def _matbench_recipe(model: dict[str, Any], train: dict[str, Any]) -> str:
 
 def matbench_section(metrics: Metrics) -> str:
     """Matbench perovskites: folds, mean, leaderboard position, ensemble uncertainty."""
-    result = metrics.get("matbench_perovskites")
+    return _matbench_block(metrics, "matbench_perovskites")
+
+
+def matbench_refit_section(metrics: Metrics) -> str:
+    """The Matbench ensembles refit on training + validation (``matbench_refit.json``)."""
+    return _matbench_block(metrics, "matbench_refit")
+
+
+def _matbench_block(metrics: Metrics, name: str) -> str:
+    result = metrics.get(name)
     if not result:
-        return _missing("matbench_perovskites")
+        return _missing(name)
     folds = ", ".join(f"{f['test_mae']:.4f}" for f in result["folds"])
     seeds = result.get("ensemble_seeds") or []
     recipes = result.get("recipes") or []
@@ -196,7 +205,7 @@ def matbench_section(metrics: Metrics) -> str:
                 figures = [f"{s['mean_test_mae']:.4f}" for s in sizes]
             pairs = ", ".join(f"k={s['members']} {f}" for s, f in zip(sizes, figures, strict=True))
             lines.append(f"{label}: {pairs}.")
-    lines.append(_source(result, "matbench_perovskites"))
+    lines.append(_source(result, name))
     return "\n".join(lines)
 
 
@@ -629,6 +638,7 @@ SECTIONS: dict[str, Callable[[Metrics], str]] = {
     "featurize": featurize_section,
     "throughput": throughput_section,
     "matbench": matbench_section,
+    "matbench_refit": matbench_refit_section,
     "recipe_trials": trials_section,
     "ic_faithfulness": faithfulness_section,
     "ic_encodings": encodings_section,
