@@ -41,6 +41,7 @@ from sagatsr.bench.matbench_parts import (
     member_part_path,
     member_predictions,
     member_recipe,
+    part_path,
     read_fold_part,
     read_member_part,
     split_labels,
@@ -61,6 +62,9 @@ from sagatsr.train.pipeline import train_on_split
 from sagatsr.train.run import Run
 from sagatsr.train.uncertainty import SpreadCalibration
 
+#: The official folds of the task.
+MATBENCH_FOLDS: tuple[int, ...] = (0, 1, 2, 3, 4)
+
 #: Published 5-fold mean test MAE (eV per cell), Matbench v0.1 leaderboard.
 PUBLISHED_MAE = {
     "ALIGNN": 0.0288,
@@ -78,7 +82,7 @@ def run_matbench(
     prepared_dir: str | os.PathLike[str],
     out_root: str | os.PathLike[str],
     *,
-    folds: Sequence[int] = (0, 1, 2, 3, 4),
+    folds: Sequence[int] = MATBENCH_FOLDS,
     subset: str = "all",
     target: str = "e_form",
     model_settings: dict[str, Any] | None = None,
@@ -478,9 +482,11 @@ def fold_calibrations(path: str | os.PathLike[str]) -> dict[int, SpreadCalibrati
     """
     source = Path(path)
     if source.is_dir():
+        parts = [part_path(source, fold) for fold in MATBENCH_FOLDS]
         folds = [
             json.loads(part.read_text(encoding="utf-8"))["fold_result"]
-            for part in sorted(source.glob("fold[0-9].json"))
+            for part in parts
+            if part.is_file()
         ]
     else:
         folds = json.loads(source.read_text(encoding="utf-8")).get("folds", [])
