@@ -78,3 +78,16 @@ def test_analyze_prints_and_writes_the_ranking(trained_runs, tmp_path, capsys) -
         assert name in printed
     assert ranking["feature"][3] not in printed.split("node features")[0]
     assert main(["analyze", str(tmp_path / "nope"), "--prepared-root", str(tmp_path)]) == 1
+
+
+def test_train_can_hide_the_test_part_while_recipes_are_compared(prepared, tmp_path, capsys):
+    argv = ["train", str(prepared.out_dir), "--split", "matbench_fold0", "--target", "e_form"]
+    argv += ["--epochs", "1", "--batch-size", "8", "--hidden", "16", "--heads", "2"]
+    argv += ["--layers", "1", "--edge-dim", "8", "--quiet", "--out", str(tmp_path / "runs")]
+    assert main([*argv, "--hide-test"]) == 0
+    shown = capsys.readouterr().out
+    metrics = json.loads((tmp_path / "runs" / "e_form" / "metrics.json").read_text())
+    assert f"best validation MAE {metrics['best_val_mae']:.4g} eV/cell (epoch 0 of 1" in shown
+    assert "test MAE" not in shown and "test" in metrics["metrics"]  # kept in the run folder
+    assert main(argv) == 0  # the run is finished: loaded, and its test MAE printed
+    assert "e_form: test MAE" in capsys.readouterr().out

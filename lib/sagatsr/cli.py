@@ -234,8 +234,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
         refit=args.refit,
     )
     for metrics in results.values():
-        print(metrics["summary"])
+        print(_validation_summary(metrics) if args.hide_test else metrics["summary"])
     return 0
+
+
+def _validation_summary(metrics: dict[str, Any]) -> str:
+    """A run's line with its best validation MAE and no test figure (``--hide-test``)."""
+    from sagatsr.sr.units import format_quantity
+
+    return (
+        f"{metrics['dataset']}/{metrics['subset']} {metrics['target']}: best validation MAE "
+        f"{format_quantity(metrics['best_val_mae'], metrics['unit'])} (epoch "
+        f"{metrics['best_epoch']} of {metrics['epochs_run']}; test part not shown)"
+    )
 
 
 def _cmd_benchmark_matbench(args: argparse.Namespace) -> int:
@@ -786,6 +797,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="train on this share of the training part, sampled with --seed (learning curves; "
         "validation and test stay whole)",
+    )
+    train.add_argument(
+        "--hide-test",
+        action="store_true",
+        help="print the best validation MAE instead of the test MAE (comparing recipes: choose "
+        "on validation without seeing the test part; metrics.json still holds both)",
     )
     train.add_argument(
         "--refit",
