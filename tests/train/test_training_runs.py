@@ -17,17 +17,14 @@ from sagatsr.train.data import load_split_parts
 from sagatsr.train.pipeline import model_config_for, train_on_split, train_targets
 from sagatsr.train.run import Run
 from sagatsr.train.runner import fit_model, predict_graphs, read_history, training_seconds
-from tests.support.training import SMALL, quick
+from tests.support.training import SMALL, quick, train_fold0
 
 
 def test_train_on_split_writes_the_run_folder(prepared, tmp_path) -> None:
     out = tmp_path / "run"
-    metrics = train_on_split(
-        prepared.out_dir,
-        subset="all",
-        split="matbench_fold0",
-        target="e_form",
-        out_dir=out,
+    metrics = train_fold0(
+        prepared,
+        out,
         model_settings=SMALL,
         train_config=quick(),
         command="test",
@@ -252,12 +249,9 @@ def test_a_share_of_the_training_part_is_a_seeded_sample(prepared, tmp_path) -> 
     everything = set(parts["train"].ids)
 
     def train_ids(seed: int, name: str) -> set[str]:
-        metrics = train_on_split(
-            prepared.out_dir,
-            subset="all",
-            split="matbench_fold0",
-            target="e_form",
-            out_dir=tmp_path / name,
+        metrics = train_fold0(
+            prepared,
+            tmp_path / name,
             model_settings=SMALL,
             train_config=quick(epochs=1, seed=seed),
             train_fraction=0.4,
@@ -273,12 +267,9 @@ def test_a_share_of_the_training_part_is_a_seeded_sample(prepared, tmp_path) -> 
     assert first < everything
     assert train_ids(0, "b") == first and train_ids(1, "c") != first
     with pytest.raises(ValueError, match=r"train_fraction must be in \(0, 1\]"):
-        train_on_split(
-            prepared.out_dir,
-            subset="all",
-            split="matbench_fold0",
-            target="e_form",
-            out_dir=tmp_path / "d",
+        train_fold0(
+            prepared,
+            tmp_path / "d",
             train_fraction=1.5,
         )
     sample = parts["train"].sample(5, seed=3)
@@ -289,12 +280,9 @@ def test_a_share_of_the_training_part_is_a_seeded_sample(prepared, tmp_path) -> 
 def test_a_refit_trains_on_train_and_val_and_keeps_the_last_epoch(prepared, tmp_path) -> None:
     _, parts = load_split_parts(prepared, "all", "matbench_fold0", "e_form")
     out = tmp_path / "refit"
-    metrics = train_on_split(
-        prepared.out_dir,
-        subset="all",
-        split="matbench_fold0",
-        target="e_form",
-        out_dir=out,
+    metrics = train_fold0(
+        prepared,
+        out,
         model_settings=SMALL,
         train_config=quick(epochs=4),
         refit=True,
@@ -311,12 +299,9 @@ def test_a_refit_trains_on_train_and_val_and_keeps_the_last_epoch(prepared, tmp_
     for key, value in saved.state_dict().items():
         assert torch.equal(value, last["state_dict"][f"model.{key}"]), key
     with pytest.raises(ValueError, match="cannot stop early"):
-        train_on_split(
-            prepared.out_dir,
-            subset="all",
-            split="matbench_fold0",
-            target="e_form",
-            out_dir=tmp_path / "early",
+        train_fold0(
+            prepared,
+            tmp_path / "early",
             train_config=replace(quick(), patience=5),
             refit=True,
         )
