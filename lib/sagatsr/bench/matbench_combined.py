@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sagatsr.bench.matbench import ensemble_fold_result, summarize
+from sagatsr.bench.matbench import MATBENCH_FOLDS, ensemble_fold_result, summarize
 from sagatsr.bench.matbench_parts import (
     member_part_path,
     member_predictions,
@@ -66,7 +66,7 @@ def combine_matbench(
     prepared_dir: str | os.PathLike[str],
     parts_dirs: Sequence[str | os.PathLike[str]],
     *,
-    folds: Sequence[int] = (0, 1, 2, 3, 4),
+    folds: Sequence[int] = MATBENCH_FOLDS,
     out_path: str | os.PathLike[str] | None = None,
     command: str | None = None,
     calibrations: Mapping[int, SpreadCalibration] | None = None,
