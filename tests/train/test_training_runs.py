@@ -258,8 +258,8 @@ def test_a_share_of_the_training_part_is_a_seeded_sample(prepared, tmp_path) -> 
         )
         predictions = pd.read_csv(tmp_path / name / "predictions.csv")
         ids = set(predictions.query("part == 'train'")["id"])
-        assert len(ids) == metrics["n_graphs"]["train"] == round(0.4 * len(everything))
-        assert metrics["n_graphs"]["val"] == len(parts["val"].graphs)  # stays whole
+        assert len(ids) == metrics["metrics"]["train"]["n"] == round(0.4 * len(everything))
+        assert metrics["metrics"]["val"]["n"] == len(parts["val"].graphs)  # stays whole
         assert metrics["train_fraction"] == 0.4
         return ids
 
@@ -468,7 +468,7 @@ def test_two_process_ddp_training_from_the_command_line(prepared, tmp_path) -> N
     assert np.isfinite(metrics["metrics"]["test"]["mae"])
     _, parts = load_split_parts(prepared, "all", "matbench_fold0", "e_form")
     assert metrics["train_fraction"] == 0.5 and metrics["refit"] is True
-    assert metrics["n_graphs"]["train"] == round(0.5 * len(parts["train"].graphs))
+    assert metrics["metrics"]["train"]["n"] == round(0.5 * len(parts["train"].graphs))
     load_model(run / "model", expected_catalog_version=prepared.graphs().featurizer)
     # A fixed seed gives the same numbers with two processes as well.
     again = train(tmp_path / "again")

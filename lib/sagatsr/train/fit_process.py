@@ -31,7 +31,6 @@ from typing import Any
 
 from sagatsr.io_utils import write_json
 from sagatsr.train.config import TrainConfig
-from sagatsr.train.run import Run
 
 # Set in the child (and inherited by its peers): train here, do not start another process.
 IN_FIT_PROCESS = "SAGATSR_FIT_PROCESS"
@@ -42,7 +41,7 @@ _ERROR_FILE = "error.txt"
 
 
 def in_fit_process() -> bool:
-    """Whether this process was started by :func:`train_in_own_process` (or is its peer)."""
+    """Whether this process was started by :func:`run_in_own_process` (or is its peer)."""
     return os.environ.get(IN_FIT_PROCESS) == "1"
 
 
@@ -104,50 +103,6 @@ def run_in_own_process(
             f"training {out_dir} in its own process failed with exit status "
             f"{completed.returncode}{detail}"
         )
-
-
-def train_in_own_process(
-    prepared_dir: str | os.PathLike[str],
-    *,
-    subset: str,
-    split: str,
-    target: str,
-    out_dir: str | os.PathLike[str],
-    model_settings: dict[str, Any] | None,
-    train_config: TrainConfig,
-    resume: bool,
-    command: str | None,
-    train_fraction: float = 1.0,
-    refit: bool = False,
-) -> dict[str, Any]:
-    """Run :func:`sagatsr.train.pipeline.train_on_split` in a fresh Python process.
-
-    The arguments are :func:`~sagatsr.train.pipeline.train_on_split`'s.
-
-    Returns:
-        The run's ``metrics.json``.
-
-    Raises:
-        RuntimeError: If the child failed (see :func:`run_in_own_process`).
-    """
-    run_in_own_process(
-        "train_on_split",
-        {
-            "prepared_dir": str(Path(prepared_dir).resolve()),
-            "subset": subset,
-            "split": split,
-            "target": target,
-            "out_dir": str(Path(out_dir).resolve()),
-            "model_settings": model_settings or {},
-            "train_config": train_config,
-            "resume": resume,
-            "command": command,
-            "train_fraction": train_fraction,
-            "refit": refit,
-        },
-        out_dir=out_dir,
-    )
-    return Run(out_dir).metrics()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,7 +24,7 @@ from sagatsr.provenance import run_info
 from sagatsr.sr.units import format_quantity
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs, load_split_parts
-from sagatsr.train.fit_process import in_fit_process, train_in_own_process
+from sagatsr.train.fit_process import in_fit_process, run_in_own_process
 from sagatsr.train.metrics import regression_metrics
 from sagatsr.train.run import Run
 from sagatsr.train.runner import (
@@ -135,6 +135,8 @@ def train_on_split(
             runs in a fresh Python process (:mod:`sagatsr.train.fit_process`), so
             that one command can train several data-parallel models.
     """
+    # Every argument as given, for the fresh process below (taken before any local exists).
+    arguments = dict(locals())
     train_config = train_config or TrainConfig()
     if not 0.0 < train_fraction <= 1.0:
         raise ValueError(f"train_fraction must be in (0, 1], got {train_fraction}")
@@ -144,19 +146,13 @@ def train_on_split(
         )
     if training_processes(train_config) > 1 and not in_fit_process():
         # One data-parallel fit per process (see sagatsr.train.fit_process).
-        return train_in_own_process(
-            prepared_dir,
-            subset=subset,
-            split=split,
-            target=target,
-            out_dir=out_dir,
-            model_settings=model_settings,
+        arguments.update(
+            prepared_dir=str(Path(prepared_dir).resolve()),
+            out_dir=str(Path(out_dir).resolve()),
             train_config=train_config,
-            resume=resume,
-            command=command,
-            train_fraction=train_fraction,
-            refit=refit,
         )
+        run_in_own_process("train_on_split", arguments, out_dir=out_dir)
+        return Run(out_dir).metrics()
     prepared = PreparedDataset.load(prepared_dir)
     _, parts = load_split_parts(prepared, subset, split, target)
     if train_fraction < 1.0:
@@ -214,7 +210,6 @@ def train_on_split(
         "n_excluded": {part: len(parts[part].excluded) for part in PARTS},
         "train_fraction": train_fraction,
         "refit": refit,
-        "n_graphs": {part: len(parts[part].graphs) for part in PARTS},
         "best_epoch": result.best_epoch,
         "best_val_mae": result.best_val_mae,
         "epochs_run": result.epochs_run,
