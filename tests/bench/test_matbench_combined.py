@@ -9,6 +9,8 @@ import pytest
 from sagatsr.bench.matbench import run_matbench
 from sagatsr.bench.matbench_combined import combine_matbench
 from sagatsr.bench.readme import matbench_section
+from sagatsr.bench.results import SUITE_FILES, matbench_frame, read_results
+from sagatsr.plots.bench import plot_leaderboard, plot_reliability
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.run import Run
 from tests.support.training import SMALL
@@ -154,5 +156,13 @@ def test_refit_members_are_calibrated_like_the_ensembles_trained_without_the_sli
     text = matbench_section({"matbench_perovskites": refit})
     assert "refit on the training and validation parts (last epoch)" in text
     assert "trained without it" in text and "validation / test" not in text
+    # notebook 05 reads it as the matbench_refit suite and shows it like the first result
+    assert read_results(tmp_path / "nothing_yet", ["matbench_refit"]) == {"matbench_refit": None}
+    shutil.copy(out, tmp_path / SUITE_FILES["matbench_refit"])
+    shown = read_results(tmp_path, ["matbench_refit"])["matbench_refit"]
+    frame = matbench_frame(shown)
+    assert frame["fold"].tolist() == [0, "mean"]
+    assert frame["test_mae"].tolist() == [refit["folds"][0]["test_mae"], refit["mean_mae"]]
+    assert plot_leaderboard(shown) is not None and plot_reliability(shown) is not None
     # a refit ensemble without a calibration is a usage error of the command line
     assert main(["benchmark", "matbench", "--refit", "--seeds", "0", "1"]) == 2

@@ -18,6 +18,7 @@ import pandas as pd
 #: Result files of the command-line accuracy benchmarks, by suite name.
 SUITE_FILES: dict[str, str] = {
     "matbench": "matbench_perovskites.json",
+    "matbench_refit": "matbench_refit.json",
     "embedding_ablation": "embedding_ablation.json",
     "subsets": "subsets.json",
     "ic_faithfulness": "ic_faithfulness.json",
