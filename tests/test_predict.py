@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -150,3 +151,31 @@ def test_nan_cells_and_overlapping_atoms_get_their_own_messages(model_dir, tmp_p
     nan_result, overlap_result = predict_files(model_dir, [nan_cell, overlapping])
     assert nan_result.value is None and "nan or infinite" in nan_result.error
     assert overlap_result.value is None and "overlapping atoms" in overlap_result.error
+
+
+def test_structures_outside_the_training_domain_are_flagged(model_dir, files, tmp_path, capsys):
+    stored = json.loads((model_dir / "config.json").read_text())["metadata"]["training_domain"]
+    assert stored["sites"] == [5, 5] and stored["perovskite_share"] == 1.0
+    supercell = GOOD["p-1"].copy()
+    supercell.make_supercell([2, 1, 1])
+    doubled = tmp_path / "srtio3_2x1x1.cif"
+    doubled.write_text(cif(supercell))
+    inside, outside = predict_files(model_dir, [files[0], doubled])
+    assert inside.outside_training_domain == [] and inside.error == ""
+    assert outside.outside_training_domain[0] == "10 sites; the training structures had 5"
+    assert main(["predict", str(model_dir), str(files[0]), str(doubled)]) == 0  # not an error
+    printed = capsys.readouterr()
+    assert printed.out.count("    WARNING outside the training domain: ") == 2
+    assert "1 of 2 structure(s) outside the model's training domain" in printed.err
+    assert main(["predict", str(model_dir), str(doubled), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload[0]["outside_training_domain"] == outside.outside_training_domain
+    # a model saved without a domain (before it was recorded) is not checked
+    older = tmp_path / "older"
+    shutil.copytree(model_dir, older)
+    config = json.loads((older / "config.json").read_text())
+    del config["metadata"]["training_domain"]
+    (older / "config.json").write_text(json.dumps(config))
+    (result,) = predict_files(older, [doubled])
+    assert result.outside_training_domain is None
+    assert result.value == pytest.approx(outside.value, rel=1e-5)  # alone, not in a batch of 2

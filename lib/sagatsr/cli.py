@@ -127,6 +127,23 @@ def _cmd_benchmark_featurize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_training_domain(args: argparse.Namespace) -> int:
+    from sagatsr.bench.training_domain import measure_training_domain
+
+    result = measure_training_domain(
+        args.prepared_root,
+        dataset=args.dataset,
+        subset=args.subset,
+        split=args.split,
+        others=args.others,
+        out_path=args.out,
+        command=args.command_line,
+    )
+    print(result["summary"])
+    print(f"written to {args.out}")
+    return 0
+
+
 #: Help of the recipe options that need more than their name.
 _OPTION_HELP = {
     "size": "named model size (medium, paper); explicit model options override it",
@@ -463,6 +480,14 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print(json.dumps(predictions_as_json(results), indent=2))
     else:
         print(format_predictions(results))
+    outside = sum(bool(r.outside_training_domain) for r in results)
+    if outside:
+        print(
+            f"sagatsr predict: {outside} of {len(results)} structure(s) outside the model's "
+            "training domain (their reasons are listed with them): those predictions are "
+            "extrapolations",
+            file=sys.stderr,
+        )
     return 1 if any(r.error for r in results) else 0
 
 
@@ -879,6 +904,20 @@ def build_parser() -> argparse.ArgumentParser:
     featurize.add_argument("--max-neighbors", default=NeighborConfig.max_neighbors, type=int)
     featurize.add_argument("--out", default="reports/metrics/featurize.json", type=Path)
     featurize.set_defaults(handler=_cmd_benchmark_featurize)
+
+    domain = benchmarks.add_parser(
+        "training_domain",
+        help="share of a split's test part and of other datasets outside its training domain",
+    )
+    domain.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
+    domain.add_argument("--dataset", default="castelli_perovskites")
+    domain.add_argument("--subset", default="all")
+    domain.add_argument("--split", default="matbench_fold0")
+    domain.add_argument(
+        "--others", nargs="*", default=["oqmd_perovskites", "mp20_subset"], help="datasets"
+    )
+    domain.add_argument("--out", default="reports/metrics/training_domain.json", type=Path)
+    domain.set_defaults(handler=_cmd_benchmark_training_domain)
     matbench = benchmarks.add_parser("matbench", help="Matbench perovskites, 5 folds")
     matbench.add_argument(
         "--prepared", default="artifacts/prepared/castelli_perovskites", type=Path

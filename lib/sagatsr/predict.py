@@ -27,6 +27,7 @@ import numpy as np
 from sagatsr.cif_files import PendingFiles
 from sagatsr.features import GLOBAL_FEATURES
 from sagatsr.graphs.arrays import GraphArrays, featurizer_key
+from sagatsr.graphs.domain import TrainingDomain
 from sagatsr.model import load_model, read_model_config
 from sagatsr.model.structures import predict_members_with_ic
 from sagatsr.sr.display import FORMULA_DIGITS, formula_text
@@ -54,6 +55,9 @@ class Prediction:
             ``{"name", "label", "unit", "value", "importance"}`` each.
         sr_formula: The run's best distilled formula (``sagatsr distill``), or ``""``.
         sr_value: Its value for this structure (same unit), or ``None``.
+        outside_training_domain: Why the structure lies outside the model's
+            training domain (:class:`~sagatsr.graphs.domain.TrainingDomain`; empty
+            when it lies inside), or ``None`` for a model saved without one.
         error: Why the file could not be predicted (``""`` on success).
     """
 
@@ -66,6 +70,7 @@ class Prediction:
     top_features: list[dict[str, Any]] = field(default_factory=list)
     sr_formula: str = ""
     sr_value: float | None = None
+    outside_training_domain: list[str] | None = None
     error: str = ""
 
 
@@ -93,6 +98,8 @@ class Predictor:
         self.target = str(metadata.get("target", "target"))
         self.unit = str(metadata.get("unit", ""))
         self.names = config.global_feature_names
+        domain = metadata.get("training_domain")
+        self.domain = None if domain is None else TrainingDomain.from_dict(domain)
         run = Run(model_dir.parent)
         self.sr_formula = None if ensemble else best_formula(run.formulas())
 
@@ -154,6 +161,8 @@ class Predictor:
             result = results[index]
             result.value = float(values[row])
             result.uncertainty = None if uncertainty is None else float(uncertainty[row])
+            if self.domain is not None:
+                result.outside_training_domain = self.domain.outside(built[index], names)
             if formula_values is not None:
                 result.sr_formula = self.sr_formula["expression"]
                 result.sr_value = float(formula_values[row])
@@ -218,6 +227,8 @@ def format_predictions(results: Sequence[Prediction], *, digits: int = FORMULA_D
         spread = "" if r.uncertainty is None else f" +- {r.uncertainty:.2g}"
         value = with_unit(f"{r.value:.4g}{spread}", r.unit)
         lines.append(f"{r.path}: {r.formula} {r.target} = {value}")
+        for reason in r.outside_training_domain or []:
+            lines.append(f"    WARNING outside the training domain: {reason}")
         if r.sr_value is not None:
             lines.append(
                 f"    formula: {format_quantity(r.sr_value, r.unit)}"

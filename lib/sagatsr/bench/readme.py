@@ -86,6 +86,37 @@ def featurize_section(metrics: Metrics) -> str:
     )
 
 
+def training_domain_section(metrics: Metrics) -> str:
+    """Share of a split's test part and of other datasets outside its training domain."""
+    result = metrics.get("training_domain")
+    if not result:
+        return _missing("training_domain")
+    reference = result["reference"]
+    lines = [
+        "| checked against the domain | structures | outside | elements | sites | "
+        "perovskite rules | global features | features, no margin |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for entry in result["evaluated"]:
+        rules = entry["share_by_rule"]
+        shares = [
+            entry["share_outside"],
+            *(rules[rule] for rule in ("elements", "sites", "perovskite", "features")),
+            entry["share_feature_outside_plain_range"],
+        ]
+        cells = " | ".join(f"{100 * share:.1f} %" for share in shares)
+        lines.append(f"| {entry['name']} | {entry['n']:,} | {cells} |")
+    return (
+        "\n".join(lines) + f"\n\nThe domain: the {reference['n_train']:,} structures of the "
+        f"{reference['dataset']} {reference['split']} training part ({reference['elements']} "
+        f"elements, {reference['sites'][0]} to {reference['sites'][1]} sites, "
+        f"{100 * reference['perovskite_share']:.1f} % perovskites by the role rules); a global "
+        f"feature counts when it lies beyond its training range by more than "
+        f"{100 * result['margin']:g} % of the range's width (last column: by any amount).\n"
+        + _source(result, "training_domain")
+    )
+
+
 def throughput_section(metrics: Metrics) -> str:
     """Graphs per second of each step recipe and model size, with the speed-up over before."""
     result = metrics.get("throughput")
@@ -636,6 +667,7 @@ def gpu_checks_section(metrics: Metrics) -> str:
 #: Renderer of each README block, by block name.
 SECTIONS: dict[str, Callable[[Metrics], str]] = {
     "featurize": featurize_section,
+    "training_domain": training_domain_section,
     "throughput": throughput_section,
     "matbench": matbench_section,
     "matbench_refit": matbench_refit_section,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sagatsr.data.splits import PARTS
 from sagatsr.features import NODE_FEATURES
+from sagatsr.graphs.domain import TrainingDomain
 from sagatsr.io_utils import atomic_open, write_json
 from sagatsr.model import ModelConfig
 from sagatsr.prepare import PreparedDataset
@@ -88,6 +89,12 @@ def _predictions_frame(
         for part, graphs in parts.items()
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+def training_domain(prepared: PreparedDataset, ids: Sequence[str]) -> TrainingDomain:
+    """The :class:`~sagatsr.graphs.domain.TrainingDomain` of the graphs of ``ids``."""
+    store = prepared.graphs()
+    return TrainingDomain.of_graphs([store.graph(int(p)) for p in store.index_of(ids)])
 
 
 def train_on_split(
@@ -174,6 +181,7 @@ def train_on_split(
             "target": target,
             "unit": unit,
             "train_config": train_config.to_dict(),
+            "training_domain": training_domain(prepared, fitted.ids).to_dict(),
         },
     )
     predictions = {part: predict_graphs(result.model, parts[part]) for part in PARTS}
