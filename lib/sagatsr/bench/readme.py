@@ -112,7 +112,7 @@ def training_domain_section(metrics: Metrics) -> str:
         f"elements, {reference['sites'][0]} to {reference['sites'][1]} sites, "
         f"{100 * reference['perovskite_share']:.1f} % perovskites by the role rules); a global "
         f"feature counts when it lies beyond its training range by more than "
-        f"{100 * result['margin']:g} % of the range's width (last column: by any amount).\n"
+        f"{100 * result['margin']:g} % of the range's width (last column: without that margin).\n"
         + _source(result, "training_domain")
     )
 
