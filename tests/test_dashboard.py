@@ -315,3 +315,22 @@ def test_the_encoding_rows_give_each_variant_and_the_decision() -> None:
     assert [h.value for h in rows] == ["0.70", "0.80", "paper (unchanged)"]
     assert "0.0363 eV/cell" in rows[0].detail and "not run" in rows[1].detail
     assert rows[-1].detail == "no run"
+
+
+def test_the_training_domain_and_refit_rows_read_their_files() -> None:
+    from sagatsr.headlines import headline_figures
+
+    metrics = json.loads(json.dumps(_real_metrics(("training_domain", "matbench_perovskites"))))
+    rows = [h for h in headline_figures(metrics) if h.measured]
+    domain = [h for h in rows if h.suite == "Training domain of a model"]
+    evaluated = metrics["training_domain"]["evaluated"]
+    assert [h.value for h in domain] == [f"{100 * e['share_outside']:.1f}" for e in evaluated]
+    assert domain[0].figure.endswith("castelli_perovskites matbench_fold0 test part")
+    # a refit combination has no held-out validation figure, and says so
+    refit = {**metrics["matbench_perovskites"], "refit": True}
+    del refit["mean_val_mae"]
+    (first, *_) = [
+        h for h in headline_figures({"matbench_refit": refit}) if h.suite.endswith("validation")
+    ]
+    assert first.value.startswith(f"{refit['mean_mae']:.4f}")
+    assert "members refit on training + validation (no held-out validation figure)" in first.detail
