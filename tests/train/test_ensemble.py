@@ -103,6 +103,7 @@ def test_predict_prints_the_ensemble_value_with_its_uncertainty(ensemble, prepar
     entry = json.loads(capsys.readouterr().out)[0]
     assert entry["value"] is not None and entry["uncertainty"] > 0
     assert len(entry["top_features"]) == 5
+    assert entry["outside_training_domain"] == []  # of the training kind (member 0 checks)
     assert main(["predict", str(out), str(path)]) == 0
     assert " +- " in capsys.readouterr().out
 
