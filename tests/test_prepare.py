@@ -66,6 +66,7 @@ def test_prepare_a_small_castelli_mirror(tmp_path) -> None:
     assert all(records.loc[i, "meta_matbench_test_fold"] == 0 for i in fold0)
     assert json.loads(metrics.read_text())["n_graphs"] == 24
     assert prepared.graphs().global_features.shape == (24, len(m["global_features"]))
+    assert prepared.graphs() is prepared.graphs()  # the store is read once per dataset object
     assert PreparedDataset.load(out).manifest == m
     frame = prepared.global_feature_frame("ABO3")
     assert frame.shape[0] == 16 and "tolerance_factor" in frame.columns

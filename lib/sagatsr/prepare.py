@@ -68,6 +68,7 @@ class PreparedDataset:
 
     out_dir: Path
     manifest: dict[str, Any] = field(default_factory=dict)
+    _graph_store: GraphStore | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, out_dir: str | os.PathLike[str]) -> PreparedDataset:
@@ -102,8 +103,10 @@ class PreparedDataset:
         return self.out_dir / GRAPH_STORE_FILE
 
     def graphs(self) -> GraphStore:
-        """The graph store."""
-        return GraphStore(self.graph_store_path)
+        """The graph store, read on the first call and kept for the next ones."""
+        if self._graph_store is None:
+            self._graph_store = GraphStore(self.graph_store_path)
+        return self._graph_store
 
     def graph_ids(self) -> list[str]:
         """The ids that have a graph, without reading the graphs."""

@@ -68,6 +68,12 @@ def test_store_roundtrip(tmp_path) -> None:
     assert store.index_of(["id-2", "id-0"]).tolist() == [2, 0]
     with pytest.raises(KeyError, match="id-9"):
         store.index_of(["id-9"])
+    picked = store.graphs_of(["id-3", "id-1"])
+    assert_same(picked[0], graphs["id-3"])
+    assert_same(picked[1], graphs["id-1"])
+    assert store.graphs_of([]) == []
+    with pytest.raises(KeyError, match="id-9"):
+        store.graphs_of(["id-0", "id-9"])
 
 
 def test_graphs_from_a_store_own_only_their_edges(tmp_path) -> None:

@@ -27,8 +27,7 @@ from sagatsr.provenance import run_info
 
 
 def _graphs(store: GraphStore, ids: Sequence[str]) -> list[GraphArrays]:
-    present = [graph_id for graph_id in ids if graph_id in store]
-    return [store.graph(int(position)) for position in store.index_of(present)]
+    return store.graphs_of([graph_id for graph_id in ids if graph_id in store])
 
 
 def _evaluate(
@@ -86,7 +85,7 @@ def measure_training_domain(
     evaluated = [_evaluate(f"{dataset} {split} test part", dataset, domain, test, names)]
     for other in others:
         other_store = PreparedDataset.load(root / other).graphs()
-        graphs = [other_store.graph(position) for position in range(len(other_store))]
+        graphs = other_store.graphs_of(other_store.ids)
         evaluated.append(_evaluate(f"{other} (all)", other, domain, graphs, names))
     summary = "; ".join(
         f"{entry['name']}: {100 * entry['share_outside']:.1f} % of {entry['n']:,} outside"

@@ -146,6 +146,14 @@ class GraphStore:
         """``(N,)`` bool, whether each structure passed the perovskite rules."""
         return self._arrays["is_perovskite"]
 
+    def graphs_of(self, ids: Sequence[str]) -> list[GraphArrays]:
+        """The arrays of the graphs of ``ids``, in that order (views, not copies).
+
+        Raises:
+            KeyError: Naming the first id that is not stored.
+        """
+        return [self.graph(int(position)) for position in self.index_of(ids)]
+
     def graph(self, position: int) -> GraphArrays:
         """The arrays of the graph at ``position`` (views, not copies)."""
         a = self._arrays

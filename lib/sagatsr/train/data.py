@@ -145,10 +145,10 @@ def labelled_graphs(prepared: PreparedDataset, ids: Sequence[str], target: str) 
     store = prepared.graphs()
     kept, excluded = _labelled(prepared, ids, target, store)
     out = LabelledGraphs(excluded=excluded)
-    for graph_id, value in kept:
-        position = int(store.index_of([graph_id])[0])
+    arrays = store.graphs_of([graph_id for graph_id, _ in kept])
+    for (graph_id, value), graph in zip(kept, arrays, strict=True):
         out.ids.append(graph_id)
-        out.graphs.append(to_data(store.graph(position), graph_id=graph_id, y=np.array([value])))
+        out.graphs.append(to_data(graph, graph_id=graph_id, y=np.array([value])))
     return out
 
 

@@ -93,8 +93,7 @@ def _predictions_frame(
 
 def training_domain(prepared: PreparedDataset, ids: Sequence[str]) -> TrainingDomain:
     """The :class:`~sagatsr.graphs.domain.TrainingDomain` of the graphs of ``ids``."""
-    store = prepared.graphs()
-    return TrainingDomain.of_graphs([store.graph(int(p)) for p in store.index_of(ids)])
+    return TrainingDomain.of_graphs(prepared.graphs().graphs_of(ids))
 
 
 def train_on_split(
