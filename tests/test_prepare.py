@@ -67,6 +67,9 @@ def test_prepare_a_small_castelli_mirror(tmp_path) -> None:
     assert json.loads(metrics.read_text())["n_graphs"] == 24
     assert prepared.graphs().global_features.shape == (24, len(m["global_features"]))
     assert prepared.graphs() is prepared.graphs()  # the store is read once per dataset object
+    described = prepared.describe()
+    assert "1 absurd_target (mask)" in described and "1 unparsable_cif (skip)" in described
+    assert f"each in {out / 'validation.csv'}" in described and "graph failures" not in described
     assert PreparedDataset.load(out).manifest == m
     frame = prepared.global_feature_frame("ABO3")
     assert frame.shape[0] == 16 and "tolerance_factor" in frame.columns
@@ -103,3 +106,22 @@ def test_prepare_the_mirror_heads_of_all_three_datasets(tmp_path) -> None:
         assert set(m["subset_counts"]) == subsets
         records = pd.read_csv(tmp_path / name / "records.csv")
         assert len(records) == m["n_records"]
+
+
+def test_describe_points_at_the_graph_failures(tmp_path) -> None:
+    (tmp_path / "validation.csv").write_text("id,origin,kind,detail,action\n")
+    manifest = {
+        "dataset": "mine",
+        "n_entries": 3,
+        "n_records": 3,
+        "n_skipped": 0,
+        "n_graphs": 1,
+        "n_graph_failures": 2,
+        "subset_counts": {"all": 1},
+        "graph_seconds": 0.1,
+        "n_graphs_from_cache": 0,
+        "seconds": 0.2,
+    }
+    described = PreparedDataset(tmp_path, manifest).describe()
+    assert "validation:" not in described
+    assert described.endswith(f"graph failures: 2; each in {tmp_path / 'graph_failures.csv'}")

@@ -166,8 +166,24 @@ class PreparedDataset:
             f"({m['n_graph_failures']} failed)\n"
             f"subsets: {subsets}\n"
             f"graphs: {m['graph_seconds']:.1f} s ({m['n_graphs_from_cache']} from cache); "
-            f"total {m['seconds']:.1f} s"
+            f"total {m['seconds']:.1f} s" + self._problems_line()
         )
+
+    def _problems_line(self) -> str:
+        """What validation and graph building flagged, and where each case is listed."""
+        table = self.validation_table()
+        lines = ""
+        if not table.empty:
+            counts = ", ".join(
+                f"{row.count} {row.kind} ({row.action})" for row in table.itertuples(index=False)
+            )
+            lines += f"\nvalidation: {counts}; each in {self.out_dir / 'validation.csv'}"
+        if self.manifest["n_graph_failures"]:
+            lines += (
+                f"\ngraph failures: {self.manifest['n_graph_failures']}; each in "
+                f"{self.out_dir / 'graph_failures.csv'}"
+            )
+        return lines
 
 
 def _spec(dataset: str | DatasetSpec) -> DatasetSpec:

@@ -58,6 +58,52 @@ def test_archive_source_errors_name_the_path(tmp_path) -> None:
         read_label_rows(tmp_path / "noid.csv", "id")
 
 
+def test_labels_with_a_byte_order_mark_read_like_plain_utf8(tmp_path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text("id,gap\nx,1.5\n", encoding="utf-8-sig")  # Excel's "CSV UTF-8"
+    assert read_label_rows(path, "id") == [{"id": "x", "gap": "1.5"}]
+
+
+def test_a_row_with_more_fields_than_the_header_is_an_error_naming_its_line(tmp_path) -> None:
+    path = tmp_path / "labels.csv"
+    path.write_text("id,gap\na,1.0\nb,1,5\n")  # a decimal comma, unquoted
+    with pytest.raises(ValueError, match=r"labels\.csv, line 3: 3 fields, the header has 2"):
+        read_label_rows(path, "id")
+
+
+def test_a_folder_named_like_a_cif_is_not_read_as_one(tmp_path) -> None:
+    folder = tmp_path / "structures"
+    folder.mkdir()
+    (folder / "a.cif").write_text(cif(GOOD["p-1"]))
+    (folder / "b.cif").mkdir()
+    (tmp_path / "labels.csv").write_text("id,gap\na,1\nb,2\n")
+    entries = list(CifArchiveSource(folder, tmp_path / "labels.csv", ["gap"]).iter_entries())
+    assert [e.id for e in entries] == ["a", "b"]
+    assert entries[1].cif_text is None
+    assert "b.cif in" in entries[1].origin and "is a folder, not a file" in entries[1].origin
+
+
+def test_zip_members_in_folders_are_read_and_macos_metadata_is_not(tmp_path) -> None:
+    import zipfile
+
+    path = tmp_path / "structures.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("data/a.cif", cif(GOOD["p-1"]))
+        archive.writestr("__MACOSX/data/._a.cif", b"\x00\x05\x16\x07 resource fork")
+        archive.writestr("data/._b.cif", b"\x00\x05\x16\x07")
+        archive.writestr("data/notes.txt", "not a structure")
+    (tmp_path / "labels.csv").write_text("id,gap\na,1\n")
+    entries = list(CifArchiveSource(path, tmp_path / "labels.csv", ["gap"]).iter_entries())
+    assert [e.id for e in entries] == ["a"]
+    assert entries[0].origin == "structures.zip:a.cif" and "_cell_length_a" in entries[0].cif_text
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("other/a.cif", cif(GOOD["p-2"]))
+    with pytest.raises(
+        ValueError, match=r"two structures for id 'a': data/a\.cif and other/a\.cif"
+    ):
+        list(CifArchiveSource(path, tmp_path / "labels.csv", ["gap"]).iter_entries())
+
+
 def test_cif_column_csv_source_reads_gzip(tmp_path) -> None:
     import csv
     import io
@@ -75,4 +121,4 @@ def test_cif_column_csv_source_reads_gzip(tmp_path) -> None:
     assert [e.id for e in entries] == ["mp-1", "mp-2"]
     assert entries[0].labels == {"formation_energy_per_atom": "-3.5", "band_gap": "1.8"}
     assert entries[0].metadata == {"formula": "SrTiO3"}
-    assert entries[1].cif_text == "" and entries[1].origin == "mp.csv.gz:line 3"
+    assert entries[1].cif_text == "" and entries[1].origin == "mp.csv.gz:data row 2"

@@ -226,10 +226,10 @@ def mp20_entries(rows: Iterable[Mapping[str, str]], split: str) -> Iterator[RawE
     Yields:
         One entry per row, labelled like the mirror's ``mp20_subset``.
     """
-    for line, row in enumerate(rows, start=2):
+    for number, row in enumerate(rows, start=1):
         yield RawEntry(
             id=str(row.get("material_id", "")).strip(),
-            origin=f"cdvae mp_20/{split}.csv:line {line}",
+            origin=f"cdvae mp_20/{split}.csv:data row {number}",
             cif_text=row.get("cif") or "",
             labels={
                 "formation_energy_per_atom": row.get("formation_energy_per_atom"),

@@ -39,10 +39,13 @@ class Source(Protocol):
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    """Open a (possibly gzipped) UTF-8 text file."""
+    """Open a (possibly gzipped) UTF-8 text file, without a leading byte-order mark.
+
+    Excel's "CSV UTF-8" starts with one; kept, it would join the first column's name.
+    """
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def read_label_rows(path: Path, id_column: str) -> list[dict[str, str]]:
@@ -57,7 +60,9 @@ def read_label_rows(path: Path, id_column: str) -> list[dict[str, str]]:
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
-        ValueError: If the file is empty or has no ``id_column``.
+        ValueError: If the file is empty, has no ``id_column``, or a row has more
+            fields than the header (an unquoted comma, such as a decimal comma,
+            would otherwise shift or drop a value without a word).
     """
     if not path.is_file():
         raise FileNotFoundError(f"labels file {path} does not exist")
@@ -71,7 +76,17 @@ def read_label_rows(path: Path, id_column: str) -> list[dict[str, str]]:
                 f"labels file {path} has no {id_column!r} column "
                 f"(columns: {', '.join(reader.fieldnames)})"
             )
-        return [dict(row) for row in reader]
+        rows = []
+        for row in reader:
+            if None in row:  # csv.DictReader's key for the fields beyond the header's
+                raise ValueError(
+                    f"labels file {path}, line {reader.line_num}: "
+                    f"{len(reader.fieldnames) + len(row[None])} fields, the header has "
+                    f"{len(reader.fieldnames)} (an unquoted comma in a value, such as a "
+                    "decimal comma? quote the value or use a decimal point)"
+                )
+            rows.append(row)
+        return rows
 
 
 def check_columns(path: Path, rows: list[dict[str, str]], columns: Sequence[str]) -> None:
@@ -98,6 +113,32 @@ def _split_row(
         k: v for k, v in row.items() if k not in targets and k != id_column and k not in skip
     }
     return labels, metadata
+
+
+def _members_by_id(path: Path, archive: zipfile.ZipFile) -> dict[str, str]:
+    """``{id: member}`` of a zip's CIF files, wherever in the zip they lie.
+
+    The metadata macOS adds to zips it writes (``__MACOSX/``, ``._name.cif``) is
+    not a structure and is left out.
+
+    Raises:
+        ValueError: If two CIF files in different folders of the zip share a name
+            (one id, two structures).
+    """
+    members: dict[str, str] = {}
+    for name in archive.namelist():
+        member = Path(name)
+        if name.endswith("/") or member.suffix.lower() != ".cif":
+            continue
+        if "__MACOSX" in member.parts or member.name.startswith("._"):
+            continue
+        if member.stem in members:
+            raise ValueError(
+                f"{path} holds two structures for id {member.stem!r}: "
+                f"{members[member.stem]} and {name}"
+            )
+        members[member.stem] = name
+    return members
 
 
 @dataclass
@@ -131,15 +172,14 @@ class CifArchiveSource:
     def _cif_names(self) -> tuple[dict[str, str], zipfile.ZipFile | None]:
         """``{id: member or file path}`` of every ``*.cif`` and the open zip (if any)."""
         if self.structures.is_dir():
-            files = sorted(self.structures.glob("*.cif"))
+            files = sorted(f for f in self.structures.glob("*.cif") if f.is_file())
             return {f.stem: str(f) for f in files}, None
         if self.structures.is_file():
             try:
                 archive = zipfile.ZipFile(self.structures)
             except zipfile.BadZipFile as error:
                 raise ValueError(f"{self.structures} is not a readable zip file: {error}") from None
-            names = [n for n in archive.namelist() if n.lower().endswith(".cif")]
-            return {Path(n).stem: n for n in names}, archive
+            return _members_by_id(self.structures, archive), archive
         raise FileNotFoundError(f"structures {self.structures} is neither a folder nor a zip file")
 
     def iter_entries(self) -> Iterator[RawEntry]:
@@ -175,6 +215,11 @@ class CifArchiveSource:
 
     def _origin(self, member: str | None, entry_id: str) -> str:
         if member is None:
+            if (self.structures / f"{entry_id}.cif").is_dir():
+                return (
+                    f"{self.labels.name} (id {entry_id}; {entry_id}.cif in {self.structures} "
+                    "is a folder, not a file)"
+                )
             return f"{self.labels.name} (id {entry_id}; no {entry_id}.cif in {self.structures})"
         return f"{self.structures.name}:{Path(member).name}"
 
@@ -211,12 +256,13 @@ class CifColumnCsvSource:
         """Yield one entry per row, in file order."""
         rows = read_label_rows(self.path, self.id_column)
         check_columns(self.path, rows, [self.cif_column, *self.targets])
-        for line, row in enumerate(rows, start=2):
+        for number, row in enumerate(rows, start=1):
             entry_id = (row.get(self.id_column) or "").strip()
             labels, metadata = _split_row(row, self.id_column, self.targets, (self.cif_column,))
             yield RawEntry(
                 id=entry_id,
-                origin=f"{self.path.name}:line {line}",
+                # A row of CIF text spans many lines: the row number, not a line number.
+                origin=f"{self.path.name}:data row {number}",
                 cif_text=row.get(self.cif_column) or "",
                 labels=labels,
                 metadata=metadata,
