@@ -368,9 +368,11 @@ def prepare_dataset(
     if summary["n_entries"] == 0:
         raise ValueError(f"{name}: the source holds no entries")
     if not records:
+        issues = loaded.report.issues
+        first = f"; the first: {issues[0].origin}: {issues[0].kind}, {issues[0].detail}"
         raise ValueError(
             f"{name}: none of the {summary['n_entries']} entries is valid "
-            f"(issues: {summary['issues']}); nothing to prepare"
+            f"(issues: {summary['issues']}{first if issues else ''}); nothing to prepare"
         )
 
     cache = GraphCache(cache_path) if cache_path else None

@@ -195,3 +195,37 @@ def test_garbage_cifs_and_duplicate_ids_are_reported_not_dropped(tmp_path) -> No
     with pytest.raises(ValueError, match="none of the 1 entries is valid"):
         prepare_dataset(spec, raw_root=None, out_dir=tmp_path / "nothing")
     assert not (tmp_path / "nothing").exists()
+
+
+def test_unusable_structures_in_json_and_ase_files_are_named(tmp_path) -> None:
+    from ase import Atoms
+    from ase.io import write
+
+    path = tmp_path / "data.json"
+    rows = [
+        {"id": "ok", "gap": 1.0, "cif": cif(GOOD["p-1"])},
+        {"id": "number", "gap": 1.0, "cif": 123},
+        {"id": "broken", "gap": 1.0, "structure": {"sites": []}},
+        {"id": "none", "gap": 1.0},
+    ]
+    path.write_text(json.dumps(rows))
+    spec = user_dataset(path, name="mine", targets=target_specs(["gap:eV"]))
+    prepared = prepare_dataset(spec, raw_root=None, out_dir=tmp_path / "prepared")
+    issues = prepared.validation_issues().set_index("id")
+    assert set(issues["kind"]) == {"unparsable_cif"}
+    assert issues.loc["number", "detail"] == "the 'cif' field is int 123, not CIF text"
+    assert "not a pymatgen Structure dict (KeyError" in issues.loc["broken", "detail"]
+    assert issues.loc["none", "detail"] == "no 'cif' or 'structure' field"
+    assert issues.loc["none", "origin"] == "data.json:record 3"
+
+    molecule = Atoms("NaCl", positions=[[0, 0, 0], [2.8, 0, 0]])  # no cell
+    molecule.info["gap"] = 1.0
+    xyz = tmp_path / "molecule.extxyz"
+    write(str(xyz), [molecule], format="extxyz")
+    spec = user_dataset(xyz, name="mine", targets=target_specs(["gap:eV"]))
+    with pytest.raises(ValueError, match=r"molecule\.extxyz:frame 0: unparsable_cif, no periodic"):
+        prepare_dataset(spec, raw_root=None, out_dir=tmp_path / "molecule")
+    not_a_db = tmp_path / "data.db"
+    not_a_db.write_text("not sqlite")
+    with pytest.raises(ValueError, match=r"data\.db is not a readable ASE database"):
+        list(user_source(not_a_db, targets=["gap"]).iter_entries())

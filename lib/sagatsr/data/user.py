@@ -90,28 +90,42 @@ class JsonRecordsSource:
         _check_keys(self.path, records, [self.id_column, *self.targets])
         for index, record in enumerate(records):
             origin = f"{Path(self.path).name}:record {index}"
-            cif = record.get(self.cif_column)
-            if cif is None and isinstance(record.get("structure"), dict):
-                cif = self._structure_dict_to_cif(record["structure"])
+            cif, error = self._cif_of(record)
             skip = {self.id_column, self.cif_column, "structure", *self.targets}
             yield RawEntry(
                 id=str(record.get(self.id_column, "") or ""),
                 origin=origin,
-                cif_text=cif if isinstance(cif, str) else "",
+                cif_text=cif,
+                structure_error=error,
                 labels={name: _label(record.get(name)) for name in self.targets},
                 metadata={k: str(v) for k, v in record.items() if k not in skip},
             )
 
-    @staticmethod
-    def _structure_dict_to_cif(values: dict[str, Any]) -> str:
+    def _cif_of(self, record: dict[str, Any]) -> tuple[str, str | None]:
+        """``(CIF text, None)``, or ``("", reason)`` when the record's structure is unusable."""
+        cif = record.get(self.cif_column)
+        if cif is not None:
+            if isinstance(cif, str):
+                return cif, None
+            shown = repr(cif)[:40]
+            return (
+                "",
+                f"the {self.cif_column!r} field is {type(cif).__name__} {shown}, not CIF text",
+            )
+        values = record.get("structure")
+        if values is None:
+            return "", f"no {self.cif_column!r} or 'structure' field"
         from pymatgen.core import Structure
 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return _cif_from_structure(Structure.from_dict(values))
-        except Exception:  # reported by validation as an unparsable structure
-            return ""
+                return _cif_from_structure(Structure.from_dict(values)), None
+        except Exception as error:  # reported by validation with the record's origin
+            return "", (
+                "the 'structure' field is not a pymatgen Structure dict "
+                f"({type(error).__name__}: {error})"
+            )
 
 
 @dataclass
@@ -136,9 +150,15 @@ class AseSource:
         """``(origin, atoms, key-values)`` per frame or row."""
         path = Path(self.path)
         if path.suffix == ".db":
+            import sqlite3
+
             from ase.db import connect
 
-            for row in connect(str(path)).select():
+            try:
+                rows = list(connect(str(path)).select())
+            except sqlite3.DatabaseError as error:
+                raise ValueError(f"{path} is not a readable ASE database ({error})") from None
+            for row in rows:
                 values = {**row.key_value_pairs, **{k: v for k, v in row.data.items()}}
                 yield f"{path.name}:row {row.id}", row.toatoms(), values
         else:
@@ -162,15 +182,22 @@ class AseSource:
         records = list(self._records())
         _check_keys(self.path, [values for _, _, values in records], self.targets)
         for index, (origin, atoms, values) in enumerate(records):
-            try:
-                cif = _cif_from_structure(AseAtomsAdaptor.get_structure(atoms))
-            except Exception:  # no cell, no atoms: validation reports the empty CIF
-                cif = ""
+            cif, error = "", None
+            if not len(atoms):
+                error = "no atoms"
+            elif atoms.cell.rank != 3:
+                error = f"no periodic cell (cell rank {atoms.cell.rank}; a crystal needs 3)"
+            else:
+                try:
+                    cif = _cif_from_structure(AseAtomsAdaptor.get_structure(atoms))
+                except Exception as failure:  # reported by validation with the origin
+                    error = f"ase atoms to structure: {type(failure).__name__}: {failure}"
             skip = {self.id_column, *self.targets}
             yield RawEntry(
                 id=str(values.get(self.id_column, f"{stem}-{index}")),
                 origin=origin,
                 cif_text=cif,
+                structure_error=error,
                 labels={name: _label(values.get(name)) for name in self.targets},
                 metadata={k: str(v) for k, v in values.items() if k not in skip},
             )
