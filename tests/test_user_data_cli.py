@@ -85,9 +85,7 @@ def test_prepare_train_distill_predict(tmp_path, capsys) -> None:
         main(
             [
                 "distill",
-                str(run),
-                "--prepared-root",
-                str(tmp_path / "prepared"),
+                str(run),  # the prepared folder is the one the run recorded
                 "--k-folds",
                 "2",
                 "--fold-epochs",

@@ -631,7 +631,9 @@ def _cmd_benchmark_ic_encodings(args: argparse.Namespace) -> int:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from sagatsr.interpret.importance import DESCRIPTION_COLUMNS
     from sagatsr.interpret.runs import analyze_run
+    from sagatsr.train.run import Run
 
+    Run(args.run).require_model()
     result = analyze_run(args.run, args.prepared_root, part=args.part)
     columns = ["rank", "feature", "label", "site", "mean_ic", "std_ic"]
     ranking = result.global_ranking[columns]
@@ -660,8 +662,7 @@ def _cmd_distill(args: argparse.Namespace) -> int:
     from sagatsr.train.run import Run
 
     run = Run(args.run)
-    if not run.has_model():
-        raise FileNotFoundError(f"{args.run} is not a finished run folder (no model/)")
+    run.require_model()
     options = {"sisso": {"n_sis": args.n_sis, "max_dim": args.max_dim}}
     engines = tuple(args.engine or ["sisso"])
     result = distill_run(
@@ -858,7 +859,12 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze", help="the importance coefficients of a trained run, ranked (table or CSV)"
     )
     analyze.add_argument("run", type=Path, help="a finished run folder")
-    analyze.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
+    analyze.add_argument(
+        "--prepared-root",
+        type=Path,
+        help="folder holding the run's prepared dataset as <root>/<dataset name> (default: "
+        "the folder the run was trained on, else artifacts/prepared)",
+    )
     analyze.add_argument("--part", default="test", choices=["train", "val", "test"])
     analyze.add_argument("--top", type=int, default=15, help="features printed")
     analyze.add_argument("--out", type=Path, default=None, help="write the whole ranking (CSV)")
@@ -868,7 +874,12 @@ def build_parser() -> argparse.ArgumentParser:
         "distill", help="symbolic-regression formulas of a trained run (written into the run)"
     )
     distill.add_argument("run", type=Path, help="a finished run folder")
-    distill.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
+    distill.add_argument(
+        "--prepared-root",
+        type=Path,
+        help="folder holding the run's prepared dataset as <root>/<dataset name> (default: "
+        "the folder the run was trained on, else artifacts/prepared)",
+    )
     distill.add_argument(
         "--engine",
         action="append",

@@ -78,3 +78,14 @@ def test_pysr_sympy_and_latex_agree_with_predict():
             np.broadcast_to(fn(*x.T), (len(x),)), model.predict(x, index=k), rtol=1e-5, atol=1e-6
         )
         assert model.latex(k) == sympy.latex(model.sympy(k))
+
+
+def test_distill_with_pysr_stops_before_training_fold_models(no_julia, trained_runs, tmp_path):
+    from sagatsr.sr.distill import distill_run
+
+    oof = tmp_path / "oof"
+    with pytest.raises(EngineUnavailableError, match="no Julia executable found"):
+        distill_run(
+            trained_runs / "models" / "castelli_e_form", None, oof_root=oof, engines=("pysr",)
+        )
+    assert not oof.exists()

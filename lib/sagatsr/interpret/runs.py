@@ -25,7 +25,6 @@ from sagatsr.interpret.importance import (
 )
 from sagatsr.interpret.stability import load_run_model
 from sagatsr.model import SAGAT
-from sagatsr.prepare import PreparedDataset
 from sagatsr.train.data import LabelledGraphs, load_split_parts
 from sagatsr.train.run import Run
 
@@ -75,7 +74,7 @@ def run_metadata(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
 
 def analyze_run(
     run_dir: str | os.PathLike[str],
-    prepared_root: str | os.PathLike[str],
+    prepared_root: str | os.PathLike[str] | None = None,
     *,
     part: str = "test",
     batch_size: int = 256,
@@ -84,7 +83,8 @@ def analyze_run(
 
     Args:
         run_dir: A run folder.
-        prepared_root: Folder holding the prepared datasets (one folder each).
+        prepared_root: Folder holding the prepared datasets (one folder each);
+            ``None``: where the run recorded it (:meth:`Run.prepared_dataset`).
         part: Which part of the run's split to analyse.
         batch_size: Graphs per forward pass.
 
@@ -92,7 +92,7 @@ def analyze_run(
         The run's ICs and rankings.
     """
     metadata = run_metadata(run_dir)
-    prepared = PreparedDataset.load(Path(prepared_root) / metadata["dataset"])
+    prepared = Run(run_dir).prepared_dataset(prepared_root)
     _, parts = load_split_parts(prepared, metadata["subset"], metadata["split"], metadata["target"])
     graphs = parts[part]
     model = load_run_model(run_dir)

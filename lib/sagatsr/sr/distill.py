@@ -381,7 +381,7 @@ class DistillResult:
 
 def distill_run(
     run_dir: str | os.PathLike[str],
-    prepared_root: str | os.PathLike[str],
+    prepared_root: str | os.PathLike[str] | None,
     *,
     oof_root: str | os.PathLike[str],
     k_folds: int = 5,
@@ -398,7 +398,8 @@ def distill_run(
 
     Args:
         run_dir: A finished run folder (``sagatsr train`` / notebook 02).
-        prepared_root: Folder of the prepared datasets.
+        prepared_root: Folder of the prepared datasets; ``None``: where the run
+            recorded it (:meth:`~sagatsr.train.run.Run.prepared_dataset`).
         oof_root: Where the fold models and ``oof_predictions.csv`` go.
         k_folds: Folds for the out-of-fold Ep of the training rows.
         top_k: Top features given to SR together with Ep (the paper: a few).
@@ -421,7 +422,10 @@ def distill_run(
     run = Run(run_dir)
     metadata = run.metadata()
     config, _ = run.model_config()
-    prepared = PreparedDataset.load(Path(prepared_root) / metadata["dataset"])
+    prepared = run.prepared_dataset(prepared_root)
+    for engine in dict.fromkeys(engines):
+        # Before the fold models are trained (minutes), not after.
+        SymbolicRegressor(engine, **(sr_options or {}).get(engine, {})).check_engine()
     train_config = replace(TrainConfig.from_dict(metadata["train_config"]), progress_bar=False)
     if fold_epochs:
         train_config = replace(train_config, epochs=fold_epochs)
@@ -485,7 +489,7 @@ def distill_run(
 
 def load_distilled(
     run_dir: str | os.PathLike[str],
-    prepared_root: str | os.PathLike[str],
+    prepared_root: str | os.PathLike[str] | None,
     oof_root: str | os.PathLike[str],
     *,
     ranking: str = "ic",
@@ -494,7 +498,8 @@ def load_distilled(
 
     Args:
         run_dir: The run folder.
-        prepared_root: Folder of the prepared datasets.
+        prepared_root: Folder of the prepared datasets; ``None``: where the run
+            recorded it (:meth:`~sagatsr.train.run.Run.prepared_dataset`).
         oof_root: The run's out-of-fold folder (holding ``oof_predictions.csv``).
         ranking: The ranking of the top features.
 
@@ -509,7 +514,7 @@ def load_distilled(
         raise FileNotFoundError(f"{path} does not exist: distill the run first (notebook 04)")
     run = Run(run_dir)
     metadata = run.metadata()
-    prepared = PreparedDataset.load(Path(prepared_root) / metadata["dataset"])
+    prepared = run.prepared_dataset(prepared_root)
     oof = pd.read_csv(path, dtype={"id": str})
     data = build_distill_data(run, prepared, oof, model=run.load_model(), ranking=ranking)
     test = data.part("test")

@@ -182,6 +182,17 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.progress = progress
 
     # ------------------------------------------------------------------ fitting
+    def check_engine(self) -> None:
+        """Raise now, before costly work, when the engine cannot run here.
+
+        Raises:
+            ValueError: For an unknown engine.
+            EngineUnavailableError: When the engine cannot start (PySR without Julia).
+        """
+        check = getattr(self._make_engine(), "check_available", None)
+        if check is not None:
+            check()
+
     def _make_engine(self) -> Engine:
         try:
             build = ENGINE_BUILDERS[self.engine]

@@ -161,6 +161,10 @@ class PySREngine:
             raise _unavailable(f"importing pysr failed with {type(err).__name__}: {err}") from err
         return PySRRegressor
 
+    def check_available(self) -> None:
+        """Raise :class:`EngineUnavailableError` with the reason when PySR cannot start."""
+        self._import_regressor()
+
     def fit(
         self, x: np.ndarray, y: np.ndarray, names: Sequence[str], dims: Sequence[Dimension]
     ) -> PySREngine:

@@ -181,6 +181,8 @@ def train_on_split(
             "unit": unit,
             "train_config": train_config.to_dict(),
             "training_domain": training_domain(prepared, fitted.ids).to_dict(),
+            # Relative, so that a clone or a copy of the project finds it as well.
+            "prepared_dir": os.path.relpath(prepared.out_dir.resolve(), Path(out_dir).resolve()),
         },
     )
     predictions = {part: predict_graphs(result.model, parts[part]) for part in PARTS}

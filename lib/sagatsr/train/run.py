@@ -29,6 +29,10 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from sagatsr.model import SAGAT, ModelConfig
+    from sagatsr.prepare import PreparedDataset
+
+#: Where the pipeline keeps its prepared datasets (one folder per dataset name).
+DEFAULT_PREPARED_ROOT = Path("artifacts/prepared")
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,23 @@ class Run:
         """Whether a best model was saved (training finished at least once)."""
         return (self.model_dir / "config.json").is_file()
 
+    def require_model(self) -> None:
+        """Raise unless the run saved a model.
+
+        Raises:
+            FileNotFoundError: Naming the folder; when it holds run folders (a
+                ``sagatsr train --out`` folder: one run per target), naming them.
+        """
+        if self.has_model():
+            return
+        inner = (
+            sorted(p.name for p in self.folder.iterdir() if Run(p).has_model())
+            if self.folder.is_dir()
+            else []
+        )
+        hint = f" (it holds the runs {', '.join(inner)}: give one of them)" if inner else ""
+        raise FileNotFoundError(f"{self.folder} is not a finished run folder (no model/){hint}")
+
     def is_finished(self) -> bool:
         """Whether the run wrote its metrics (trained and evaluated)."""
         return self.metrics_path.is_file()
@@ -174,6 +195,44 @@ class Run:
     def metadata(self) -> dict[str, Any]:
         """Dataset, subset, split, target, unit, graph and training settings of the model."""
         return self.model_config()[1].get("metadata", {})
+
+    def prepared_dataset(
+        self, prepared_root: str | os.PathLike[str] | None = None
+    ) -> PreparedDataset:
+        """The prepared dataset the run was trained on.
+
+        Args:
+            prepared_root: A folder holding the dataset as ``<root>/<dataset name>``;
+                ``None``: the folder recorded at training (``prepared_dir`` in the
+                model's metadata, relative to the run folder), else
+                :data:`DEFAULT_PREPARED_ROOT`.
+
+        Raises:
+            FileNotFoundError: If no prepared dataset is there; the message names
+                the places looked at and the option to give.
+        """
+        from sagatsr.prepare import PreparedDataset
+
+        metadata = self.metadata()
+        dataset = metadata["dataset"]
+        candidates = []
+        if prepared_root is not None:
+            candidates.append(Path(prepared_root) / dataset)
+        else:
+            if metadata.get("prepared_dir"):
+                candidates.append(self.folder / metadata["prepared_dir"])
+            candidates.append(DEFAULT_PREPARED_ROOT / dataset)
+        for folder in candidates:
+            try:
+                return PreparedDataset.load(folder)
+            except FileNotFoundError:
+                continue
+        looked = " nor at ".join(str(folder) for folder in candidates)
+        raise FileNotFoundError(
+            f"run {self.folder} was trained on the prepared dataset {dataset!r}, which is not at "
+            f"{looked}: give the folder that holds {dataset}/ with --prepared-root "
+            "(prepared_root in Python)"
+        )
 
     def load_model(self, expected_catalog_version: str | None = None) -> SAGAT:
         """The saved best model (eval mode, on CPU)."""
