@@ -1,6 +1,8 @@
 """The command line: catalog listing, clear errors, the featurize benchmark."""
 
 import json
+import subprocess
+import sys
 
 from sagatsr.cli import main
 from sagatsr.features import GLOBAL_FEATURES, NODE_FEATURES
@@ -91,3 +93,28 @@ def test_train_can_hide_the_test_part_while_recipes_are_compared(prepared, tmp_p
     assert "test MAE" not in shown and "test" in metrics["metrics"]  # kept in the run folder
     assert main(argv) == 0  # the run is finished: loaded, and its test MAE printed
     assert "e_form: test MAE" in capsys.readouterr().out
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    # `sagatsr features list | head`: the pipe is closed before the output comes
+    # (the child is still importing when the read end is closed here).
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sagatsr", "features", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 1
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_a_subset_without_splits_is_named(prepared, tmp_path, capsys) -> None:
+    argv = ["train", str(prepared.out_dir), "--out", str(tmp_path), "--quiet"]
+    assert main([*argv, "--subset", "ABX3"]) == 1
+    assert (
+        "has no splits of subset 'ABX3' (ABX3 has 0 structure(s); subsets with splits: "
+        in capsys.readouterr().err
+    )
+    assert main([*argv, "--subset", "nope"]) == 1
+    assert "has no splits of subset 'nope' (no such subset;" in capsys.readouterr().err

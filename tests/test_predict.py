@@ -179,3 +179,10 @@ def test_structures_outside_the_training_domain_are_flagged(model_dir, files, tm
     (result,) = predict_files(older, [doubled])
     assert result.outside_training_domain is None
     assert result.value == pytest.approx(outside.value, rel=1e-5)  # alone, not in a batch of 2
+
+
+def test_a_folder_of_runs_is_named_instead_of_read_as_a_model(model_dir, files, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    shutil.copytree(model_dir.parent / "model", runs / "e_form" / "model")
+    assert main(["predict", str(runs), str(files[0])]) == 1
+    assert "holds runs, not a model: e_form (give one of them)" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -1281,6 +1282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"sagatsr {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Whoever read the output stopped (`sagatsr features list | head`): no traceback,
+        # and no second one when Python flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (FileNotFoundError, ValueError, KeyError, RuntimeError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"sagatsr {args.command}: error: {message}", file=sys.stderr)

@@ -186,8 +186,17 @@ def saved_split(prepared: PreparedDataset, subset: str, split: str) -> Split:
             splits of the subset.
     """
     folder = prepared.out_dir / "splits" / subset / split
+    subsets = prepared.out_dir / "splits"
+    if not folder.parent.is_dir():
+        with_splits = sorted(p.name for p in subsets.glob("*") if p.is_dir())
+        size = prepared.manifest.get("subset_counts", {}).get(subset)
+        known = f"{subset} has {size} structure(s)" if size is not None else "no such subset"
+        raise FileNotFoundError(
+            f"{prepared.name} has no splits of subset {subset!r} ({known}; subsets with "
+            f"splits: {', '.join(with_splits) or 'none'})"
+        )
     if not folder.is_dir():
-        available = sorted(p.name for p in (prepared.out_dir / "splits" / subset).glob("*"))
+        available = sorted(p.name for p in folder.parent.glob("*"))
         raise FileNotFoundError(
             f"{prepared.name} has no split {subset}/{split} (available: {', '.join(available)})"
         )

@@ -315,11 +315,23 @@ def model_dir_of(folder: str | os.PathLike[str]) -> Path:
 
     Imports no torch: a command reads the model's graph settings from it
     (:func:`sagatsr.model.read_model_config`) before the network's libraries load.
+
+    Raises:
+        FileNotFoundError: If ``folder`` holds runs (``sagatsr train --out``) rather
+            than being one; the message names them.
     """
     path = Path(folder)
     if is_ensemble(path):
         return ensemble_members(path)[0].model_dir
-    return Run(path).model_dir if Run(path).has_model() else path
+    run = Run(path)
+    if run.has_model():
+        return run.model_dir
+    inside = run.runs_inside()
+    if inside:
+        raise FileNotFoundError(
+            f"{path} holds runs, not a model: {', '.join(inside)} (give one of them)"
+        )
+    return path
 
 
 def ensemble_members(folder: str | os.PathLike[str]) -> list[Run]:

@@ -113,6 +113,12 @@ class Run:
         """Whether a best model was saved (training finished at least once)."""
         return (self.model_dir / "config.json").is_file()
 
+    def runs_inside(self) -> list[str]:
+        """Names of the finished runs directly inside this folder (``sagatsr train --out``)."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.name for p in self.folder.iterdir() if Run(p).has_model())
+
     def require_model(self) -> None:
         """Raise unless the run saved a model.
 
@@ -122,11 +128,7 @@ class Run:
         """
         if self.has_model():
             return
-        inner = (
-            sorted(p.name for p in self.folder.iterdir() if Run(p).has_model())
-            if self.folder.is_dir()
-            else []
-        )
+        inner = self.runs_inside()
         hint = f" (it holds the runs {', '.join(inner)}: give one of them)" if inner else ""
         raise FileNotFoundError(f"{self.folder} is not a finished run folder (no model/){hint}")
 
