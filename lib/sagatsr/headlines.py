@@ -3,7 +3,7 @@
 Read from the result files of ``reports/metrics`` (loaded with
 :func:`sagatsr.bench.readme.load_metrics`, the same files the README's results
 blocks are generated from); :func:`headline_figures` turns them into
-:class:`Headline` rows, suite by suite, in the README's order. A result file that
+:class:`Headline` rows, suite by suite, in the order of :data:`SUITES`. A result file that
 is absent gives one row whose value is :data:`NOT_MEASURED`; a file whose layout
 is not the expected one gives one row whose value is :data:`UNREADABLE`, naming
 the missing entry, so the table is always written and never silently short.
@@ -631,7 +631,10 @@ def _gpu_checks(result: dict[str, Any]) -> list[Row]:
     return rows
 
 
-#: The README's result sections, in its order.
+#: The dashboard's sections, in the order it shows them: accuracy, recipes, speed,
+#: importance coefficients and formulas, scale and hardware, prediction, determinism,
+#: a user's own data, the quick pipeline's checks (the README orders its sections
+#: for reading, and its results blocks live where their methods are described).
 SUITES: tuple[Suite, ...] = (
     Suite("Matbench perovskites", "matbench_perovskites", _matbench),
     Suite(
