@@ -28,11 +28,15 @@ def files(tmp_path):
     return good, halide, garbage, empty, disordered, tmp_path / "missing.cif"
 
 
-def test_predicting_without_formulas_does_not_import_sympy() -> None:
-    # sympy is a third of a second of `sagatsr predict`'s start; only runs with formulas need it
-    code = "import sys\nimport sagatsr.predict\nprint('sympy' in sys.modules)\n"
+def test_predicting_imports_neither_sympy_nor_torch_s_compiler() -> None:
+    # sympy is a third of a second of `sagatsr predict`'s start (only runs with formulas
+    # need it); torch._dynamo about a second (only compiled training needs it)
+    code = (
+        "import sys\nimport sagatsr.predict\n"
+        "print('sympy' in sys.modules, 'torch._dynamo' in sys.modules)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+    assert done.stdout.strip() == "False False"
 
 
 def test_predictions_and_per_file_errors(model_dir, files) -> None:

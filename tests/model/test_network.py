@@ -158,3 +158,8 @@ def test_compiling_under_a_torch_older_than_the_checked_one_is_refused(monkeypat
         model.compiled_core()
     monkeypatch.setattr(torch, "__version__", "2.13.0+cpu")
     assert callable(model.compiled_core())
+    # the SAE's value-dependent scoring stays eager inside the compiled network
+    from sagatsr.model.sae import SelfAdaptableEncoding
+
+    assert SelfAdaptableEncoding._tanh_scores._sagatsr_eager
+    assert SelfAdaptableEncoding._tanh_scores._torchdynamo_disable

@@ -14,6 +14,7 @@ from sagatsr.model.embeddings import build_encoder
 from sagatsr.model.normalization import FeatureScaler
 from sagatsr.model.radial import GaussianRBF
 from sagatsr.model.readout import AttentionReadout
+from sagatsr.model.sae import SelfAdaptableEncoding
 
 #: The oldest torch (major, minor) whose compiled training step this project has seen
 #: match the eager one (tests/bench/test_throughput.py): under torch 2.11 (a GPU
@@ -192,6 +193,7 @@ class SAGAT(nn.Module):
                 "under torch 2.11 the compiled step's gradients differed from the eager "
                 "step's; train without --compile or install the pinned torch"
             )
+        SelfAdaptableEncoding.exclude_from_compilation()
         return torch.compile(self.core, dynamic=True)
 
     def core(
