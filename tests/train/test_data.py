@@ -1,6 +1,13 @@
-"""Graphs with targets: the fingerprint that ties a run to its data."""
+"""Graphs with targets: the fingerprint that ties a run to its data, and missing labels."""
 
-from sagatsr.train.data import LabelledGraphs, load_split_parts
+import shutil
+
+import pandas as pd
+import pytest
+
+from sagatsr.prepare import PreparedDataset
+from sagatsr.train.data import LabelledGraphs, load_split_parts, require_training_data
+from sagatsr.train.pipeline import train_targets
 
 
 def test_the_fingerprint_follows_ids_features_targets_and_order(prepared) -> None:
@@ -33,3 +40,22 @@ def test_the_fingerprint_follows_ids_features_targets_and_order(prepared) -> Non
     assert fewer.fingerprint() != graphs.fingerprint()
     # the originals were not touched by the changed copies
     assert graphs.fingerprint() == parts["train"].fingerprint()
+
+
+def test_a_target_without_labels_is_named_before_anything_is_trained(prepared, tmp_path) -> None:
+    copy = tmp_path / "prepared"
+    shutil.copytree(prepared.out_dir, copy)
+    records = pd.read_csv(copy / "records.csv")
+    records["gap_gllbsc"] = float("nan")
+    records.to_csv(copy / "records.csv", index=False)
+    unlabelled = PreparedDataset.load(copy)
+    require_training_data(unlabelled, "all", "matbench_fold0", "e_form")
+    message = (
+        r"no structure of the training and validation parts of split all/matbench_fold0 has a "
+        r"value of 'gap_gllbsc' \(\d+ x missing target gap_gllbsc\)"
+    )
+    with pytest.raises(ValueError, match=message):
+        require_training_data(unlabelled, "all", "matbench_fold0", "gap_gllbsc")
+    with pytest.raises(ValueError, match=message):  # e_form comes first and is not trained
+        train_targets(copy, subset="all", split="matbench_fold0", out_root=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()

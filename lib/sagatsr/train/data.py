@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 
@@ -176,6 +177,35 @@ def load_split_parts(
         for part in ("train", "val", "test")
     }
     return saved, parts
+
+
+def require_training_data(prepared: PreparedDataset, subset: str, split: str, target: str) -> None:
+    """Raise unless the split's training and validation parts have structures with ``target``.
+
+    Reads ids and labels, not graphs: a command that trains several targets checks
+    them all before it trains the first.
+
+    Raises:
+        ValueError: Naming the empty part(s) and why their structures were left out.
+        FileNotFoundError: If the split does not exist.
+        KeyError: If ``target`` is not a target of the dataset.
+    """
+    saved = saved_split(prepared, subset, split)
+    empty = {}
+    for part in ("train", "val"):
+        kept, excluded = labelled_ids(prepared, getattr(saved, part), target)
+        if not kept:
+            empty[part] = excluded
+    if not empty:
+        return
+    reasons = Counter(reason for excluded in empty.values() for _, reason in excluded)
+    detail = "; ".join(f"{count} x {reason}" for reason, count in reasons.most_common())
+    parts = " and ".join({"train": "training", "val": "validation"}[part] for part in empty)
+    plural = "s" if len(empty) > 1 else ""
+    raise ValueError(
+        f"{prepared.name}: no structure of the {parts} part{plural} of split {subset}/{split} "
+        f"has a value of {target!r} ({detail or 'empty'})"
+    )
 
 
 def saved_split(prepared: PreparedDataset, subset: str, split: str) -> Split:

@@ -24,7 +24,7 @@ from sagatsr.prepare import PreparedDataset
 from sagatsr.provenance import run_info
 from sagatsr.sr.units import format_quantity
 from sagatsr.train.config import TrainConfig
-from sagatsr.train.data import LabelledGraphs, load_split_parts
+from sagatsr.train.data import LabelledGraphs, load_split_parts, require_training_data
 from sagatsr.train.fit_process import in_fit_process, run_in_own_process
 from sagatsr.train.metrics import regression_metrics
 from sagatsr.train.run import Run
@@ -160,6 +160,7 @@ def train_on_split(
         run_in_own_process("train_on_split", arguments, out_dir=out_dir)
         return Run(out_dir).metrics()
     prepared = PreparedDataset.load(prepared_dir)
+    require_training_data(prepared, subset, split, target)
     _, parts = load_split_parts(prepared, subset, split, target)
     if train_fraction < 1.0:
         kept = max(1, round(train_fraction * len(parts["train"].graphs)))
@@ -260,9 +261,15 @@ def train_targets(
 
     Returns:
         ``{target: metrics}``.
+
+    Raises:
+        ValueError: Before any training, if a target has no labelled structure in
+            the split's training or validation part.
     """
     prepared = PreparedDataset.load(prepared_dir)
     names = list(targets) if targets else [t["name"] for t in prepared.manifest["targets"]]
+    for name in names:  # all of them before the first is trained
+        require_training_data(prepared, subset, split, name)
     return {
         name: train_on_split(
             prepared_dir,
