@@ -118,3 +118,35 @@ def test_a_subset_without_splits_is_named(prepared, tmp_path, capsys) -> None:
     )
     assert main([*argv, "--subset", "nope"]) == 1
     assert "has no splits of subset 'nope' (no such subset;" in capsys.readouterr().err
+
+
+def test_train_with_seeds_gives_a_calibrated_ensemble_to_predict_with(prepared, tmp_path, capsys):
+    from tests.support.datasets import GOOD, cif
+
+    runs = tmp_path / "runs"
+    argv = ["train", str(prepared.out_dir), "--split", "matbench_fold0", "--target", "e_form"]
+    argv += ["--epochs", "1", "--batch-size", "8", "--hidden", "16", "--heads", "2"]
+    argv += ["--layers", "1", "--edge-dim", "8", "--quiet", "--out", str(runs)]
+    assert main([*argv, "--seeds", "0", "1"]) == 0
+    shown = capsys.readouterr().out
+    ensemble = json.loads((runs / "e_form" / "ensemble.json").read_text())
+    assert ensemble["seeds"] == [0, 1] and ensemble["members"] == ["seed0", "seed1"]
+    assert ensemble["summary"] in shown
+    coverage = ensemble["uncertainty"]["test"]["coverage"]
+    assert (
+        f"observed test coverage of the 68 % / 95 % intervals {coverage['0.68']:.2f} / "
+        f"{coverage['0.95']:.2f}" in shown
+    )
+    structure = tmp_path / "srtio3.cif"
+    structure.write_text(cif(GOOD["p-1"]))
+    assert main(["predict", str(runs / "e_form"), str(structure), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["uncertainty"] > 0
+    assert main([*argv, "--seeds", "0", "1", "--hide-test"]) == 0  # finished members: loaded
+    shown = capsys.readouterr().out
+    assert "ensemble of 2 e_form models: validation MAE" in shown and "test" not in shown.replace(
+        "test part not shown", ""
+    )
+    assert main([*argv, "--seeds", "3", "3"]) == 2
+    assert "at least two distinct seeds" in capsys.readouterr().err
+    assert main([*argv, "--seeds", "0", "1", "--refit", "--patience", "0"]) == 2
+    assert "cannot calibrate their spread" in capsys.readouterr().err

@@ -240,6 +240,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from sagatsr.train.pipeline import train_targets
 
     targets = None if args.target in (None, ["all"]) else args.target
+    if args.seeds:
+        return _train_ensembles(args, targets)
     results = train_targets(
         args.prepared,
         subset=args.subset,
@@ -254,6 +256,62 @@ def _cmd_train(args: argparse.Namespace) -> int:
     for metrics in results.values():
         print(_validation_summary(metrics) if args.hide_test else metrics["summary"])
     return 0
+
+
+def _train_ensembles(args: argparse.Namespace, targets: list[str] | None) -> int:
+    """``sagatsr train --seeds ...``: one calibrated ensemble per target."""
+    from sagatsr.prepare import PreparedDataset
+    from sagatsr.sr.units import format_quantity
+    from sagatsr.train.data import require_training_data
+    from sagatsr.train.ensemble import train_ensemble
+
+    if len(set(args.seeds)) < 2 or len(set(args.seeds)) != len(args.seeds):
+        raise UsageError(f"--seeds needs at least two distinct seeds, got {args.seeds}")
+    if args.refit:
+        raise UsageError(
+            "--refit with --seeds: refit members cannot calibrate their spread on the "
+            "validation part they trained on (see `sagatsr benchmark matbench --refit "
+            "--calibration-from`)"
+        )
+    if args.train_fraction != 1.0:
+        raise UsageError("--train-fraction is for single runs (learning curves), not --seeds")
+    prepared = PreparedDataset.load(args.prepared)
+    names = targets or [t["name"] for t in prepared.manifest["targets"]]
+    for name in names:  # all of them before the first member is trained
+        require_training_data(prepared, args.subset, args.split, name, min_validation=2)
+    model_settings, train_config = _recipe(args)
+    for name in names:
+        result = train_ensemble(
+            args.prepared,
+            subset=args.subset,
+            split=args.split,
+            target=name,
+            out_dir=args.out / name,
+            seeds=args.seeds,
+            model_settings=model_settings,
+            train_config=train_config,
+            command=args.command_line,
+        )
+        if args.hide_test:
+            val = result["metrics"]["val"]["mae"]
+            print(
+                f"ensemble of {len(args.seeds)} {name} models: validation MAE "
+                f"{format_quantity(val, result['unit'])} (test part not shown)"
+            )
+        else:
+            coverage = result["uncertainty"].get("test", {})
+            print(result["summary"] + _coverage_text(coverage))
+    return 0
+
+
+def _coverage_text(report: dict[str, Any]) -> str:
+    """``"; test coverage of the 68 % / 95 % intervals ..."`` from an uncertainty report."""
+    levels = report.get("coverage") or {}
+    if not levels:
+        return ""
+    names = " / ".join(f"{100 * float(level):.0f} %" for level in levels)
+    shown = " / ".join(f"{float(value):.2f}" for value in levels.values())
+    return f"; observed test coverage of the {names} intervals {shown}"
 
 
 def _validation_summary(metrics: dict[str, Any]) -> str:
@@ -837,6 +895,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="train on the training and validation parts together for all epochs and keep the "
         "last epoch (a recipe's final model; validation figures are then in-sample; needs "
         "--patience 0)",
+    )
+    train.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        help="train an ensemble, one member per seed (OUT/<target>/seed<k>/), calibrate its "
+        "spread on the validation part and write ensemble.json and predictions.csv; "
+        "`sagatsr predict OUT/<target>` then prints value +- uncertainty",
     )
     _add_training_options(train)
     train.set_defaults(handler=_cmd_train, runs_network=True)

@@ -50,6 +50,8 @@ def test_a_target_without_labels_is_named_before_anything_is_trained(prepared, t
     records.to_csv(copy / "records.csv", index=False)
     unlabelled = PreparedDataset.load(copy)
     require_training_data(unlabelled, "all", "matbench_fold0", "e_form")
+    with pytest.raises(ValueError, match=r"has \d+ structure\(s\) with a value of 'e_form'; "):
+        require_training_data(unlabelled, "all", "matbench_fold0", "e_form", min_validation=10**6)
     message = (
         r"no structure of the training and validation parts of split all/matbench_fold0 has a "
         r"value of 'gap_gllbsc' \(\d+ x missing target gap_gllbsc\)"

@@ -179,11 +179,21 @@ def load_split_parts(
     return saved, parts
 
 
-def require_training_data(prepared: PreparedDataset, subset: str, split: str, target: str) -> None:
+def require_training_data(
+    prepared: PreparedDataset, subset: str, split: str, target: str, *, min_validation: int = 1
+) -> None:
     """Raise unless the split's training and validation parts have structures with ``target``.
 
     Reads ids and labels, not graphs: a command that trains several targets checks
     them all before it trains the first.
+
+    Args:
+        prepared: A prepared dataset.
+        subset: Subset name.
+        split: Split name.
+        target: Target name.
+        min_validation: Labelled validation structures needed (an ensemble's
+            spread is calibrated on at least two).
 
     Raises:
         ValueError: Naming the empty part(s) and why their structures were left out.
@@ -192,8 +202,15 @@ def require_training_data(prepared: PreparedDataset, subset: str, split: str, ta
     """
     saved = saved_split(prepared, subset, split)
     empty = {}
-    for part in ("train", "val"):
+    needed = {"train": 1, "val": max(1, min_validation)}
+    for part, minimum in needed.items():
         kept, excluded = labelled_ids(prepared, getattr(saved, part), target)
+        if 0 < len(kept) < minimum:
+            raise ValueError(
+                f"{prepared.name}: the validation part of split {subset}/{split} has "
+                f"{len(kept)} structure(s) with a value of {target!r}; {minimum} are needed "
+                "(an ensemble calibrates its spread on them)"
+            )
         if not kept:
             empty[part] = excluded
     if not empty:
