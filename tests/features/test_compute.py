@@ -139,3 +139,16 @@ def test_density_is_pymatgens_bit_for_bit(structure) -> None:
     with_oxidation.add_oxidation_state_by_guess()
     for crystal in (structure, with_oxidation):
         assert globals_of(crystal)["density"] == float(crystal.density)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 3.9, 1e4])
+def test_the_lean_statistics_are_numpy_s_bit_for_bit(scale) -> None:
+    from sagatsr.features.compute import _mean, _std
+
+    rng = np.random.default_rng(int(scale * 1000))
+    for n in [*range(1, 40), 127, 128, 129, 300, 1000]:
+        values = scale * rng.lognormal(size=n)
+        assert _mean(values) == float(values.mean()), n
+        assert _std(values) == float(values.std()), n
+        strided = np.repeat(values, 2)[::2]  # a view with a stride, as a column would be
+        assert _std(strided) == float(strided.std()), n

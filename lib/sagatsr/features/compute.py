@@ -138,14 +138,34 @@ def _local_geometry(pairs: _Pairs, electronegativity: np.ndarray, n: int) -> np.
     return out
 
 
+def _mean(values: np.ndarray) -> float:
+    """``float(values.mean())`` of a non-empty 1-D float64 array, bit for bit.
+
+    The same reduction numpy's ``mean`` runs (``np.add.reduce``, then one
+    division), without its Python-level bookkeeping: about 10 microseconds a call,
+    and a graph takes about 40 such statistics over arrays of a few values.
+    """
+    return float(np.add.reduce(values) / values.size)
+
+
+def _std(values: np.ndarray) -> float:
+    """``float(values.std())`` (population) of a non-empty 1-D float64 array, bit for bit.
+
+    numpy's ``var``: the mean as in :func:`_mean`, the squared deviations summed by
+    ``np.add.reduce`` and divided by the count; then a correctly rounded square root.
+    """
+    deviation = values - np.add.reduce(values) / values.size
+    return math.sqrt(np.add.reduce(deviation * deviation) / values.size)
+
+
 def _nanmean(values: np.ndarray) -> float:
     values = values[np.isfinite(values)]
-    return float(values.mean()) if values.size else math.nan
+    return _mean(values) if values.size else math.nan
 
 
 def _nanstd(values: np.ndarray) -> float:
     values = values[np.isfinite(values)]
-    return float(values.std()) if values.size else math.nan
+    return _std(values) if values.size else math.nan
 
 
 def _divide(a: float, b: float) -> float:
@@ -257,8 +277,8 @@ def _structural(
 
     bx, bx_index = _bonds(pairs, roles, ROLE_B, ROLE_X, 6)
     if bx.size:
-        out["bx_bond_mean"] = float(bx.mean())
-        out["bx_bond_std"] = float(bx.std())
+        out["bx_bond_mean"] = _mean(bx)
+        out["bx_bond_std"] = _std(bx)
         out["bx_bond_min"] = float(bx.min())
         out["bx_bond_max"] = float(bx.max())
         owners = pairs.centers[bx_index]
@@ -266,8 +286,8 @@ def _structural(
             np.bincount(owners, minlength=n), 1
         )
         deviation = np.abs(bx - per_b_mean[owners]) / per_b_mean[owners]
-        out["bond_length_distortion"] = float(deviation.mean())
-        out["bx_bond_relative"] = float(bx.mean()) / (pseudocubic / 2.0)
+        out["bond_length_distortion"] = _mean(deviation)
+        out["bx_bond_relative"] = out["bx_bond_mean"] / (pseudocubic / 2.0)
     else:
         for name in (
             "bx_bond_mean",
@@ -280,10 +300,10 @@ def _structural(
             out[name] = math.nan
     angles = _bxb_angles(pairs, roles)
     if angles.size:
-        mean_angle = float(angles.mean())
+        mean_angle = _mean(angles)
         out["bxb_angle_mean"] = mean_angle
         out["bxb_angle_min"] = float(angles.min())
-        out["bxb_angle_std"] = float(angles.std())
+        out["bxb_angle_std"] = _std(angles)
         out["cos_bxb_angle"] = math.cos(math.radians(mean_angle))
         out["octahedral_tilt"] = (180.0 - mean_angle) / 2.0
     else:
@@ -296,8 +316,8 @@ def _structural(
         ):
             out[name] = math.nan
     ax, _ = _bonds(pairs, roles, ROLE_A, ROLE_X, 12)
-    out["ax_distance_mean"] = float(ax.mean()) if ax.size else math.nan
-    out["ax_distance_std"] = float(ax.std()) if ax.size else math.nan
+    out["ax_distance_mean"] = _mean(ax) if ax.size else math.nan
+    out["ax_distance_std"] = _std(ax) if ax.size else math.nan
     out["ax_distance_min"] = float(ax.min()) if ax.size else math.nan
 
     oxidation = chem[:, _CHEMICAL_NAMES.index("oxidation_state")]
@@ -308,9 +328,7 @@ def _structural(
     out["ionic_character_ax"] = 1.0 - math.exp(-((chi["A"] - chi["X"]) ** 2) / 4.0)
     out["ionic_character_bx"] = 1.0 - math.exp(-((chi["B"] - chi["X"]) ** 2) / 4.0)
     has = pairs.counts > 0
-    out["mean_nn_distance"] = (
-        float(pairs.distances[pairs.starts[has]].mean()) if has.any() else math.nan
-    )
+    out["mean_nn_distance"] = _mean(pairs.distances[pairs.starts[has]]) if has.any() else math.nan
     out["n_x_species"] = float(len(set(z[roles == ROLE_X].tolist())))
     return out
 
