@@ -190,3 +190,12 @@ def test_a_folder_of_runs_is_named_instead_of_read_as_a_model(model_dir, files, 
     shutil.copytree(model_dir.parent / "model", runs / "e_form" / "model")
     assert main(["predict", str(runs), str(files[0])]) == 1
     assert "holds runs, not a model: e_form (give one of them)" in capsys.readouterr().err
+
+
+def test_a_file_with_several_structures_is_named_not_cut_to_the_first(model_dir, tmp_path):
+    two = tmp_path / "two.cif"
+    two.write_text(cif(GOOD["p-1"]) + cif(GOOD["p-2"]).replace("data_", "data_second_", 1))
+    [result] = predict_files(model_dir, [two])
+    assert result.value is None
+    assert result.error.startswith("the CIF holds 2 structures (data blocks data_")
+    assert "split it into one file per structure" in result.error

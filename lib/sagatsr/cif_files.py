@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagatsr.data.cif import read_cif
+from sagatsr.data.cif import SeveralStructuresError, read_cif
 from sagatsr.data.records import reduced_formula, structure_problem
 from sagatsr.data.user import FORMATS
 from sagatsr.graphs.arrays import GraphArrays, build_graph_arrays
@@ -84,6 +84,8 @@ def _parse_cif(path: str) -> tuple[Any, str]:
         return None, "empty file"
     try:
         structure = read_cif(text)
+    except SeveralStructuresError as error:
+        return None, str(error)
     except Exception as error:  # pymatgen raises anything from ValueError to ZeroDivisionError
         return None, f"truncated or unparsable CIF ({type(error).__name__}: {error})"
     problem = structure_problem(structure)

@@ -131,7 +131,7 @@ loop_
                 " Sr 2\n Ti 4\n O -2\n",
             ),
         ),
-        ("two data blocks", p1_cif(PEROVSKITE) + p1_cif(PEROVSKITE).replace("data_test", "data_b")),
+        ("a data block without sites", "data_global\n_journal_year 2024\n" + p1_cif(PEROVSKITE)),
         (
             "noble gas (no electronegativity)",
             p1_cif([*PEROVSKITE, ("Ar0", "Ar", "0.2", "0.2", "0.2")]),
@@ -149,6 +149,16 @@ def test_anything_else_is_left_to_pymatgen(case: str, text: str) -> None:
             read_cif(text)
         return
     assert_same_structure(read_cif(text), expected)
+
+
+def test_several_structures_in_one_text_are_refused_not_cut_to_the_first() -> None:
+    from sagatsr.data.cif import SeveralStructuresError
+
+    two = p1_cif(PEROVSKITE) + p1_cif(PEROVSKITE).replace("data_test", "data_b")
+    with pytest.raises(
+        SeveralStructuresError, match=r"holds 2 structures \(data blocks data_test, data_b\)"
+    ):
+        read_cif(two)
 
 
 def test_unreadable_text_raises_what_pymatgen_raises() -> None:

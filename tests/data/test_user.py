@@ -181,6 +181,9 @@ def test_garbage_cifs_and_duplicate_ids_are_reported_not_dropped(tmp_path) -> No
         writer.writerow(["srtio3", 1.8, cif(GOOD["p-1"])])
         writer.writerow(["srtio3", 1.9, cif(GOOD["p-2"])])
         writer.writerow(["bad", 1.0, "data_x\nthis is not a cif\n"])
+        writer.writerow(
+            ["two", 1.0, cif(GOOD["p-1"]) + cif(GOOD["p-3"]).replace("data_", "data_b_")]
+        )
         writer.writerow(["cspbi3", "n/a", cif(GOOD["p-6"])])
         writer.writerow(["ok", 2.0, cif(GOOD["p-4"])])
     spec = user_dataset(path, name="mine", targets=target_specs(["gap:eV"]))
@@ -189,6 +192,8 @@ def test_garbage_cifs_and_duplicate_ids_are_reported_not_dropped(tmp_path) -> No
     kinds = set(issues["kind"])
     assert {"duplicate_id", "unparsable_cif"} <= kinds
     assert "bad" in set(issues["id"]) and "cspbi3" in set(issues["id"])
+    two = issues.set_index("id").loc["two"]
+    assert two["kind"] == "unparsable_cif" and "holds 2 structures" in two["detail"]
     bad_only = tmp_path / "bad.csv"
     bad_only.write_text('id,gap,cif\nx,1.0,"garbage"\n')
     spec = user_dataset(bad_only, name="mine", targets=target_specs(["gap:eV"]))

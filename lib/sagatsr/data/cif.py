@@ -61,27 +61,60 @@ _MIN_THICKNESS = 0.01
 _MAX_FAST_SITES = 2000
 
 
+class SeveralStructuresError(ValueError):
+    """The CIF text holds more than one structure (one per data block), where one is read."""
+
+
 def read_cif(text: str) -> Structure:
     """Parse CIF text into a structure, as ``Structure.from_str(text, fmt="cif")`` does.
+
+    Unlike pymatgen, which reads the first structure of a file and says nothing of
+    the others, a text with several data blocks that hold atom sites (ase writes
+    a list of structures so) is refused: one file or record is one structure here,
+    with one label or one prediction.
 
     Args:
         text: The CIF file's text.
 
     Returns:
-        The structure of the first data block that holds one.
+        The structure of the one data block that holds one.
 
     Raises:
+        SeveralStructuresError: If several data blocks hold atom sites.
         Exception: Whatever pymatgen's parser raises for text it cannot read
             (callers report it per file).
     """
     structure = _read_simple_cif(text)
     if structure is not None:
         return structure
+    blocks = _blocks_with_sites(text)
+    if len(blocks) > 1:
+        shown = ", ".join(f"data_{name}" for name in blocks[:3])
+        shown += ", ..." if len(blocks) > 3 else ""
+        raise SeveralStructuresError(
+            f"the CIF holds {len(blocks)} structures (data blocks {shown}); one structure per "
+            "file is read: split it into one file per structure"
+        )
     from pymatgen.core import Structure
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pymatgen's CIF warnings are informational here
         return Structure.from_str(text, fmt="cif")
+
+
+def _blocks_with_sites(text: str) -> list[str]:
+    """Names of the data blocks that hold atom-site coordinates (``[]`` if gemmi cannot read it)."""
+    import gemmi
+
+    try:
+        document = gemmi.cif.read_string(text)
+    except (RuntimeError, ValueError):
+        return []
+    return [
+        block.name
+        for block in document
+        if any(tag.startswith(("_atom_site_fract_", "_atom_site_cartn_")) for tag in _tags(block))
+    ]
 
 
 def _number(text: str) -> float | None:

@@ -17,8 +17,9 @@ duplicate_id             skip     several entries share an id (all are skipped:
 label_without_structure  skip     a label row with no structure
 structure_without_label  skip     a structure with no label row
 empty_cif                skip     empty CIF text
-unparsable_cif           skip     pymatgen cannot read the CIF (or a source could
-                                  not build the structure)
+unparsable_cif           skip     pymatgen cannot read the CIF, the CIF holds
+                                  several structures, or a source could not build
+                                  the structure
 empty_structure          skip     a structure with no sites
 disordered_structure     skip     partial occupancies / mixed sites
 invalid_cell             skip     nan or infinite cell or coordinates, a flat cell
