@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagatsr.data.cif import SeveralStructuresError, read_cif
+from sagatsr.data.cif import SeveralStructuresError, decode_cif, read_cif
 from sagatsr.data.records import reduced_formula, structure_problem
 from sagatsr.data.user import FORMATS
 from sagatsr.graphs.arrays import GraphArrays, build_graph_arrays
@@ -77,7 +77,7 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, s
 def _parse_cif(path: str) -> tuple[Any, str]:
     """``(structure, "")`` or ``(None, reason)`` for one CIF file."""
     try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        text = decode_cif(Path(path).read_bytes())
     except OSError as error:
         return None, f"cannot read the file ({error.strerror or error})"
     if not text.strip():

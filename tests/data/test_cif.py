@@ -198,3 +198,24 @@ def test_the_mirror_files_read_exactly_as_pymatgen_reads_them() -> None:
             except AssertionError as error:
                 raise AssertionError(f"{origin}: {error}") from error
     assert fast >= 0.99 * len(texts)  # all but the few with noble gases are simple files
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"])
+def test_cif_bytes_in_the_encodings_editors_write_read_alike(encoding: str) -> None:
+    from sagatsr.data.cif import decode_cif
+
+    text = p1_cif(PEROVSKITE)
+    data = text.encode(encoding)
+    if encoding in ("utf-16-le", "utf-16-be"):  # what Windows' "Unicode" files start with
+        data = ("\ufeff" + text).encode(encoding)
+    assert decode_cif(data) == text
+    assert_same_structure(read_cif(decode_cif(data)), read_cif(text))
+
+
+def test_a_latin1_comment_does_not_stop_the_reading() -> None:
+    from sagatsr.data.cif import decode_cif
+
+    text = "# généré par un outil\n" + p1_cif(PEROVSKITE)
+    assert_same_structure(
+        read_cif(decode_cif(text.encode("latin-1"))), read_cif(p1_cif(PEROVSKITE))
+    )

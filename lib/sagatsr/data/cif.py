@@ -61,6 +61,18 @@ _MIN_THICKNESS = 0.01
 _MAX_FAST_SITES = 2000
 
 
+def decode_cif(data: bytes) -> str:
+    """The text of a CIF file's bytes.
+
+    UTF-8 (a byte-order mark dropped) unless the bytes start with a UTF-16 byte-order
+    mark (Windows editors save "Unicode" text so); bytes that are not valid UTF-8
+    (a Latin-1 comment) become U+FFFD, which no CIF value the parser reads contains.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")
+
+
 class SeveralStructuresError(ValueError):
     """The CIF text holds more than one structure (one per data block), where one is read."""
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from sagatsr.data.cif import decode_cif
 from sagatsr.data.records import RawEntry
 
 
@@ -226,7 +227,7 @@ class CifArchiveSource:
     @staticmethod
     def _read(member: str, archive: zipfile.ZipFile | None) -> str:
         data = archive.read(member) if archive is not None else Path(member).read_bytes()
-        return data.decode("utf-8", errors="replace")
+        return decode_cif(data)
 
 
 @dataclass
