@@ -237,70 +237,52 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from sagatsr.sr.units import format_quantity
+    from sagatsr.train.ensemble import check_ensemble_seeds
     from sagatsr.train.pipeline import train_targets
 
     targets = None if args.target in (None, ["all"]) else args.target
+    model_settings, train_config = _recipe(args)
+    options: dict[str, Any] = {
+        "model_settings": model_settings,
+        "train_config": train_config,
+        "command": args.command_line,
+    }
     if args.seeds:
-        return _train_ensembles(args, targets)
+        try:
+            check_ensemble_seeds(args.seeds)
+        except ValueError as error:
+            raise UsageError(f"--seeds: {error}") from None
+        if args.refit:
+            raise UsageError(
+                "--refit with --seeds: refit members cannot calibrate their spread on the "
+                "validation part they trained on (see `sagatsr benchmark matbench --refit "
+                "--calibration-from`)"
+            )
+        if args.train_fraction != 1.0:
+            raise UsageError("--train-fraction is for single runs (learning curves), not --seeds")
+    else:
+        options.update(train_fraction=args.train_fraction, refit=args.refit)
     results = train_targets(
         args.prepared,
         subset=args.subset,
         split=args.split,
         out_root=args.out,
         targets=targets,
-        **dict(zip(("model_settings", "train_config"), _recipe(args), strict=True)),
-        command=args.command_line,
-        train_fraction=args.train_fraction,
-        refit=args.refit,
+        seeds=args.seeds or None,
+        **options,
     )
-    for metrics in results.values():
-        print(_validation_summary(metrics) if args.hide_test else metrics["summary"])
-    return 0
-
-
-def _train_ensembles(args: argparse.Namespace, targets: list[str] | None) -> int:
-    """``sagatsr train --seeds ...``: one calibrated ensemble per target."""
-    from sagatsr.prepare import PreparedDataset
-    from sagatsr.sr.units import format_quantity
-    from sagatsr.train.data import require_training_data
-    from sagatsr.train.ensemble import train_ensemble
-
-    if len(set(args.seeds)) < 2 or len(set(args.seeds)) != len(args.seeds):
-        raise UsageError(f"--seeds needs at least two distinct seeds, got {args.seeds}")
-    if args.refit:
-        raise UsageError(
-            "--refit with --seeds: refit members cannot calibrate their spread on the "
-            "validation part they trained on (see `sagatsr benchmark matbench --refit "
-            "--calibration-from`)"
-        )
-    if args.train_fraction != 1.0:
-        raise UsageError("--train-fraction is for single runs (learning curves), not --seeds")
-    prepared = PreparedDataset.load(args.prepared)
-    names = targets or [t["name"] for t in prepared.manifest["targets"]]
-    for name in names:  # all of them before the first member is trained
-        require_training_data(prepared, args.subset, args.split, name, min_validation=2)
-    model_settings, train_config = _recipe(args)
-    for name in names:
-        result = train_ensemble(
-            args.prepared,
-            subset=args.subset,
-            split=args.split,
-            target=name,
-            out_dir=args.out / name,
-            seeds=args.seeds,
-            model_settings=model_settings,
-            train_config=train_config,
-            command=args.command_line,
-        )
-        if args.hide_test:
+    for name, result in results.items():
+        if not args.seeds:
+            print(_validation_summary(result) if args.hide_test else result["summary"])
+        elif args.hide_test:
             val = result["metrics"]["val"]["mae"]
             print(
                 f"ensemble of {len(args.seeds)} {name} models: validation MAE "
                 f"{format_quantity(val, result['unit'])} (test part not shown)"
             )
         else:
-            coverage = result["uncertainty"].get("test", {})
-            print(result["summary"] + _coverage_text(coverage))
+            print(result["summary"] + _coverage_text(result["uncertainty"].get("test", {})))
     return 0
 
 

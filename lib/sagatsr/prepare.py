@@ -69,6 +69,7 @@ class PreparedDataset:
     out_dir: Path
     manifest: dict[str, Any] = field(default_factory=dict)
     _graph_store: GraphStore | None = field(default=None, init=False, repr=False, compare=False)
+    _records: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, out_dir: str | os.PathLike[str]) -> PreparedDataset:
@@ -94,8 +95,10 @@ class PreparedDataset:
         return NeighborConfig(**self.manifest.get("neighbors", {}))
 
     def records(self) -> pd.DataFrame:
-        """``records.csv`` as a DataFrame indexed by id."""
-        return pd.read_csv(self.out_dir / "records.csv", index_col="id")
+        """``records.csv`` as a DataFrame indexed by id (a copy; the file is read once)."""
+        if self._records is None:
+            self._records = pd.read_csv(self.out_dir / "records.csv", index_col="id")
+        return self._records.copy()
 
     @property
     def graph_store_path(self) -> Path:

@@ -61,3 +61,30 @@ def test_a_target_without_labels_is_named_before_anything_is_trained(prepared, t
     with pytest.raises(ValueError, match=message):  # e_form comes first and is not trained
         train_targets(copy, subset="all", split="matbench_fold0", out_root=tmp_path / "runs")
     assert not (tmp_path / "runs").exists()
+    with pytest.raises(ValueError, match=message):  # the same check for an ensemble per target
+        train_targets(
+            copy, subset="all", split="matbench_fold0", out_root=tmp_path / "runs", seeds=[0, 1]
+        )
+    assert not (tmp_path / "runs").exists()
+
+
+def test_ensembles_per_target_refuse_bad_seeds_and_single_run_options(prepared, tmp_path) -> None:
+    common = {"subset": "all", "split": "matbench_fold0", "out_root": tmp_path / "runs"}
+    for seeds in ([0], [1, 1], [0, 1, 0]):
+        with pytest.raises(ValueError, match="at least two distinct seeds"):
+            train_targets(prepared.out_dir, seeds=seeds, **common)
+    with pytest.raises(TypeError, match="takes no refit, train_fraction"):
+        train_targets(prepared.out_dir, seeds=[0, 1], refit=True, train_fraction=0.5, **common)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_records_are_read_once_and_handed_out_as_copies(prepared, monkeypatch) -> None:
+    reads = []
+    real = pd.read_csv
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: reads.append(a) or real(*a, **k))
+    fresh = PreparedDataset.load(prepared.out_dir)
+    first = fresh.records()
+    first.iloc[0, 0] = "changed"
+    second = fresh.records()
+    assert len(reads) == 1
+    assert second.iloc[0, 0] != "changed"

@@ -214,6 +214,16 @@ def evaluate_ensemble(
     return result
 
 
+def check_ensemble_seeds(seeds: Sequence[int]) -> None:
+    """Raise unless ``seeds`` are at least two seeds, none repeated.
+
+    Raises:
+        ValueError: Naming the seeds given.
+    """
+    if len(set(seeds)) < 2 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"an ensemble needs at least two distinct seeds, got {list(seeds)}")
+
+
 def train_ensemble(
     prepared_dir: str | os.PathLike[str],
     *,
@@ -245,8 +255,7 @@ def train_ensemble(
     Raises:
         ValueError: With fewer than two distinct seeds.
     """
-    if len(set(seeds)) < 2 or len(set(seeds)) != len(seeds):
-        raise ValueError(f"an ensemble needs at least two distinct seeds, got {list(seeds)}")
+    check_ensemble_seeds(seeds)
     for seed in seeds:
         train_member(
             prepared_dir,

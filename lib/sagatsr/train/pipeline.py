@@ -25,6 +25,7 @@ from sagatsr.provenance import run_info
 from sagatsr.sr.units import format_quantity
 from sagatsr.train.config import TrainConfig
 from sagatsr.train.data import LabelledGraphs, load_split_parts, require_training_data
+from sagatsr.train.ensemble import check_ensemble_seeds, train_ensemble
 from sagatsr.train.fit_process import in_fit_process, run_in_own_process
 from sagatsr.train.metrics import regression_metrics
 from sagatsr.train.run import Run
@@ -247,36 +248,62 @@ def train_targets(
     split: str,
     out_root: str | os.PathLike[str],
     targets: Sequence[str] | None = None,
+    seeds: Sequence[int] | None = None,
     **kwargs: Any,
 ) -> dict[str, dict[str, Any]]:
-    """Train one model per target (every target of the dataset when ``targets`` is ``None``).
+    """Train one model, or one ensemble, per target (every target when ``targets`` is ``None``).
 
     Args:
         prepared_dir: Prepared dataset folder.
         subset: Subset name.
         split: Split name.
-        out_root: Runs go to ``out_root/<target>``.
+        out_root: Runs (or ensemble folders) go to ``out_root/<target>``.
         targets: Target names.
-        **kwargs: Passed to :func:`train_on_split`.
+        seeds: ``None``: one run per target (:func:`train_on_split`). Two or more
+            distinct seeds: a calibrated ensemble per target, one member per seed
+            (:func:`~sagatsr.train.ensemble.train_ensemble`); its validation part
+            then needs at least two labelled structures.
+        **kwargs: Passed to :func:`train_on_split`, or with ``seeds`` to
+            :func:`~sagatsr.train.ensemble.train_ensemble` (``model_settings``,
+            ``train_config`` and ``command`` only).
 
     Returns:
-        ``{target: metrics}``.
+        ``{target: metrics}``, or ``{target: ensemble result}`` (``ensemble.json``)
+        with ``seeds``.
 
     Raises:
         ValueError: Before any training, if a target has no labelled structure in
-            the split's training or validation part.
+            the split's training or validation part, or ``seeds`` are fewer than
+            two or repeated.
+        TypeError: If ``seeds`` come with a keyword that ensembles do not take
+            (``refit``, ``train_fraction``, ...).
     """
+    if seeds is not None:
+        check_ensemble_seeds(seeds)
+        unsupported = sorted(set(kwargs) - {"model_settings", "train_config", "command"})
+        if unsupported:
+            raise TypeError(f"an ensemble per target takes no {', '.join(unsupported)}")
     prepared = PreparedDataset.load(prepared_dir)
     names = list(targets) if targets else [t["name"] for t in prepared.manifest["targets"]]
     for name in names:  # all of them before the first is trained
-        require_training_data(prepared, subset, split, name)
+        require_training_data(
+            prepared, subset, split, name, min_validation=1 if seeds is None else 2
+        )
+    common = {"subset": subset, "split": split}
+    if seeds is None:
+        return {
+            name: train_on_split(
+                prepared_dir, **common, target=name, out_dir=Path(out_root) / name, **kwargs
+            )
+            for name in names
+        }
     return {
-        name: train_on_split(
+        name: train_ensemble(
             prepared_dir,
-            subset=subset,
-            split=split,
+            **common,
             target=name,
             out_dir=Path(out_root) / name,
+            seeds=seeds,
             **kwargs,
         )
         for name in names
