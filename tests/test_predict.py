@@ -78,7 +78,22 @@ def test_folders_globs_and_truncated_files(model_dir, files, tmp_path) -> None:
     assert "matches no file" in pattern[1].error
     by_path = {r.path: r for r in folder}
     assert "truncated or unparsable" in by_path[str(truncated)].error
-    assert "folder with no .cif files" in predict_files(model_dir, [no_cifs])[0].error
+    assert "folder with no .cif or .cif.gz files" in predict_files(model_dir, [no_cifs])[0].error
+
+
+def test_gzip_compressed_files_predict_as_the_plain_ones(model_dir, files, tmp_path) -> None:
+    import gzip
+
+    folder = tmp_path / "compressed"
+    folder.mkdir()
+    good = files[0]
+    (folder / "good.cif.gz").write_bytes(gzip.compress(good.read_bytes()))
+    (folder / "cut.cif.gz").write_bytes(gzip.compress(good.read_bytes())[:50])
+    cut, compressed = predict_files(model_dir, [folder])  # sorted: cut, good
+    plain = predict_files(model_dir, [good])[0]
+    assert compressed.path.endswith("good.cif.gz") and compressed.error == ""
+    assert compressed.value == plain.value and compressed.formula == plain.formula
+    assert cut.value is None and "damaged gzip file" in cut.error
 
 
 def test_batched_predictions_equal_one_at_a_time(model_dir, files) -> None:

@@ -1,6 +1,6 @@
 """CIF files to crystal graphs for prediction: inputs expanded, files parsed and featurized.
 
-``sagatsr predict`` takes files, folders (their ``*.cif`` files) and glob
+``sagatsr predict`` takes files, folders (their ``*.cif`` and ``*.cif.gz`` files) and glob
 patterns; :func:`expand_inputs` turns them into files, or into an error entry
 for an input that yields none. :class:`GraphReading` parses the files and builds
 their graphs (the graph builder of ``sagatsr prepare``) in worker processes.
@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagatsr.data.cif import SeveralStructuresError, decode_cif, read_cif
+from sagatsr.data.cif import (
+    DamagedFileError,
+    SeveralStructuresError,
+    cif_stem,
+    decode_cif,
+    read_cif,
+)
 from sagatsr.data.records import reduced_formula, structure_problem
 from sagatsr.data.user import FORMATS
 from sagatsr.graphs.arrays import GraphArrays, build_graph_arrays
@@ -42,8 +48,8 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, s
     """Files to predict from files, folders and glob patterns, in order.
 
     Args:
-        inputs: Paths of CIF files, folders (every ``*.cif`` inside, sorted) or
-            glob patterns (every match, sorted).
+        inputs: Paths of CIF files, folders (every ``*.cif`` and ``*.cif.gz``
+            inside, sorted) or glob patterns (every match, sorted).
 
     Returns:
         ``(path, error)`` pairs: ``error`` is ``""`` for a file to read, else why
@@ -55,10 +61,10 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, s
         text = str(raw)
         path = Path(text)
         if path.is_dir():
-            files = sorted(str(p) for p in path.glob("*.cif") if p.is_file())
+            files = sorted(str(p) for p in path.iterdir() if p.is_file() and cif_stem(p.name))
             out.extend((f, "") for f in files)
             if not files:
-                out.append((text, "is a folder with no .cif files"))
+                out.append((text, "is a folder with no .cif or .cif.gz files"))
         elif path.exists() and path.name.lower().endswith(_DATASET_SUFFIXES):
             suffix = next(s for s in _DATASET_SUFFIXES if path.name.lower().endswith(s))
             out.append((text, _TABLE_MESSAGE.format(suffix=suffix)))
@@ -80,6 +86,8 @@ def _parse_cif(path: str) -> tuple[Any, str]:
         text = decode_cif(Path(path).read_bytes())
     except OSError as error:
         return None, f"cannot read the file ({error.strerror or error})"
+    except DamagedFileError as error:
+        return None, str(error)
     if not text.strip():
         return None, "empty file"
     try:

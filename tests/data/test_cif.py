@@ -219,3 +219,23 @@ def test_a_latin1_comment_does_not_stop_the_reading() -> None:
     assert_same_structure(
         read_cif(decode_cif(text.encode("latin-1"))), read_cif(p1_cif(PEROVSKITE))
     )
+
+
+def test_gzip_compressed_cif_bytes_are_decompressed_and_damaged_ones_named() -> None:
+    import gzip
+
+    from sagatsr.data.cif import DamagedFileError, cif_stem, decode_cif
+
+    text = p1_cif(PEROVSKITE)
+    assert decode_cif(gzip.compress(text.encode())) == text
+    assert decode_cif(gzip.compress(text.encode("utf-16"))) == text
+    with pytest.raises(DamagedFileError, match="damaged gzip file"):
+        decode_cif(gzip.compress(text.encode())[:40])  # a download cut short
+    assert [cif_stem(n) for n in ("a.cif", "b.CIF.GZ", "c.cif.gz", "d.gz", ".cif", "e.txt")] == [
+        "a",
+        "b",
+        "c",
+        None,
+        None,
+        None,
+    ]

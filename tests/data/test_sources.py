@@ -122,3 +122,37 @@ def test_cif_column_csv_source_reads_gzip(tmp_path) -> None:
     assert entries[0].labels == {"formation_energy_per_atom": "-3.5", "band_gap": "1.8"}
     assert entries[0].metadata == {"formula": "SrTiO3"}
     assert entries[1].cif_text == "" and entries[1].origin == "mp.csv.gz:data row 2"
+
+
+@pytest.mark.parametrize("zipped", [True, False])
+def test_gzip_compressed_cif_files_are_read_and_damaged_ones_reported(tmp_path, zipped) -> None:
+    import zipfile
+
+    files = {
+        "a.cif.gz": gzip.compress(cif(GOOD["p-1"]).encode()),
+        "b.cif": cif(GOOD["p-2"]).encode(),
+        "c.CIF.GZ": gzip.compress(cif(GOOD["p-1"]).encode())[:30],  # cut short
+    }
+    structures = tmp_path / ("structures.zip" if zipped else "structures")
+    if zipped:
+        with zipfile.ZipFile(structures, "w") as archive:
+            for name, data in files.items():
+                archive.writestr(name, data)
+    else:
+        structures.mkdir()
+        for name, data in files.items():
+            (structures / name).write_bytes(data)
+    (tmp_path / "labels.csv").write_text("id,gap\na,1\nb,2\nc,3\n")
+    source = CifArchiveSource(structures, tmp_path / "labels.csv", ["gap"])
+    entries = {e.id: e for e in source.iter_entries()}
+    assert list(entries) == ["a", "b", "c"]
+    assert entries["a"].cif_text == cif(GOOD["p-1"]) and entries["a"].origin.endswith("a.cif.gz")
+    assert entries["b"].cif_text == cif(GOOD["p-2"]) and entries["b"].structure_error is None
+    assert entries["c"].cif_text is None and "damaged gzip file" in entries["c"].structure_error
+    if zipped:
+        with zipfile.ZipFile(structures, "a") as archive:
+            archive.writestr("a.cif", cif(GOOD["p-2"]))
+    else:
+        (structures / "a.cif").write_text(cif(GOOD["p-2"]))
+    with pytest.raises(ValueError, match=r"two structures for id 'a': .*a\.cif\b.* and .*a\.cif"):
+        list(source.iter_entries())

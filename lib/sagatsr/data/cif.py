@@ -21,9 +21,11 @@ give identical structures on the mirror's files.
 from __future__ import annotations
 
 import functools
+import gzip
 import math
 import re
 import warnings
+import zlib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,13 +63,47 @@ _MIN_THICKNESS = 0.01
 _MAX_FAST_SITES = 2000
 
 
+#: File name endings of CIF files: plain, or compressed with gzip (as databases serve them).
+CIF_SUFFIXES = (".cif", ".cif.gz")
+
+
+def cif_stem(name: str) -> str | None:
+    """The id a CIF file's name gives: the name without ``.cif`` or ``.cif.gz``.
+
+    Args:
+        name: A file name (no folder), e.g. ``"mb-perovskites-00001.cif.gz"``.
+
+    Returns:
+        The name without its CIF ending (any letter case), or ``None`` when the
+        name does not end in one of :data:`CIF_SUFFIXES`.
+    """
+    lower = name.lower()
+    for suffix in sorted(CIF_SUFFIXES, key=len, reverse=True):
+        if lower.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+class DamagedFileError(ValueError):
+    """A compressed CIF file that cannot be decompressed (truncated or not gzip data)."""
+
+
 def decode_cif(data: bytes) -> str:
-    """The text of a CIF file's bytes.
+    """The text of a CIF file's bytes, decompressed first if they are gzip data.
 
     UTF-8 (a byte-order mark dropped) unless the bytes start with a UTF-16 byte-order
     mark (Windows editors save "Unicode" text so); bytes that are not valid UTF-8
     (a Latin-1 comment) become U+FFFD, which no CIF value the parser reads contains.
+    Gzip data is recognised by its first two bytes, whatever the file is called.
+
+    Raises:
+        DamagedFileError: If gzip data cannot be decompressed (a truncated download).
     """
+    if data.startswith(b"\x1f\x8b"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as error:
+            raise DamagedFileError(f"damaged gzip file ({error})") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
     return data.decode("utf-8-sig", errors="replace")

@@ -4,7 +4,7 @@ A source never parses or judges an entry: parsing CIF text, checking labels and
 deciding what to skip is :mod:`sagatsr.data.validation`'s job, so every source
 reports bad input the same way.
 
-* :class:`CifArchiveSource`: a folder or a zip of ``<id>.cif`` files plus a
+* :class:`CifArchiveSource`: a folder or a zip of ``<id>.cif`` (or ``.cif.gz``) files plus a
   labels CSV keyed by id (the mirror's format, and the usual format of a
   user's own data).
 * :class:`CifColumnCsvSource`: one CSV with a column of CIF text (MP-20).
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from sagatsr.data.cif import decode_cif
+from sagatsr.data.cif import DamagedFileError, cif_stem, decode_cif
 from sagatsr.data.records import RawEntry
 
 
@@ -126,19 +126,33 @@ def _members_by_id(path: Path, archive: zipfile.ZipFile) -> dict[str, str]:
         ValueError: If two CIF files in different folders of the zip share a name
             (one id, two structures).
     """
+    names = [
+        name
+        for name in archive.namelist()
+        if not name.endswith("/")
+        and "__MACOSX" not in Path(name).parts
+        and not Path(name).name.startswith("._")
+    ]
+    return _unique_ids(path, names)
+
+
+def _unique_ids(where: Path, names: Sequence[str]) -> dict[str, str]:
+    """``{id: name}`` of the CIF files among ``names`` (``.cif`` or ``.cif.gz``).
+
+    Raises:
+        ValueError: If two files give one id (``x.cif`` and ``x.cif.gz``, or one
+            name in two folders of a zip).
+    """
     members: dict[str, str] = {}
-    for name in archive.namelist():
-        member = Path(name)
-        if name.endswith("/") or member.suffix.lower() != ".cif":
+    for name in names:
+        stem = cif_stem(Path(name).name)
+        if stem is None:
             continue
-        if "__MACOSX" in member.parts or member.name.startswith("._"):
-            continue
-        if member.stem in members:
+        if stem in members:
             raise ValueError(
-                f"{path} holds two structures for id {member.stem!r}: "
-                f"{members[member.stem]} and {name}"
+                f"{where} holds two structures for id {stem!r}: {members[stem]} and {name}"
             )
-        members[member.stem] = name
+        members[stem] = name
     return members
 
 
@@ -151,7 +165,8 @@ class CifArchiveSource:
     ``<id>.cif`` is absent gives an entry without CIF text (also reported).
 
     Args:
-        structures: A folder or a ``.zip`` of ``<id>.cif`` files.
+        structures: A folder or a ``.zip`` of ``<id>.cif`` files (or ``<id>.cif.gz``;
+            a damaged compressed file is reported as that entry's structure error).
         labels: The labels CSV (``.csv`` or ``.csv.gz``).
         targets: Target column names.
         id_column: Id column of the labels CSV.
@@ -171,10 +186,10 @@ class CifArchiveSource:
         return f"{self.structures} + {self.labels}"
 
     def _cif_names(self) -> tuple[dict[str, str], zipfile.ZipFile | None]:
-        """``{id: member or file path}`` of every ``*.cif`` and the open zip (if any)."""
+        """``{id: member or file path}`` of every CIF file and the open zip (if any)."""
         if self.structures.is_dir():
-            files = sorted(f for f in self.structures.glob("*.cif") if f.is_file())
-            return {f.stem: str(f) for f in files}, None
+            files = sorted(str(f) for f in self.structures.iterdir() if f.is_file())
+            return _unique_ids(self.structures, files), None
         if self.structures.is_file():
             try:
                 archive = zipfile.ZipFile(self.structures)
@@ -195,19 +210,23 @@ class CifArchiveSource:
                 labels, metadata = _split_row(row, self.id_column, self.targets)
                 member = members.get(entry_id)
                 seen.add(entry_id)
+                text, error = self._read(member, archive) if member else (None, None)
                 yield RawEntry(
                     id=entry_id,
                     origin=self._origin(member, entry_id),
-                    cif_text=self._read(member, archive) if member else None,
+                    cif_text=text,
+                    structure_error=error,
                     labels=labels,
                     metadata=metadata,
                 )
             for entry_id, member in members.items():
                 if entry_id not in seen:
+                    text, error = self._read(member, archive)
                     yield RawEntry(
                         id=entry_id,
                         origin=self._origin(member, entry_id),
-                        cif_text=self._read(member, archive),
+                        cif_text=text,
+                        structure_error=error,
                         labels=None,
                     )
         finally:
@@ -225,9 +244,13 @@ class CifArchiveSource:
         return f"{self.structures.name}:{Path(member).name}"
 
     @staticmethod
-    def _read(member: str, archive: zipfile.ZipFile | None) -> str:
+    def _read(member: str, archive: zipfile.ZipFile | None) -> tuple[str | None, str | None]:
+        """``(text, None)``, or ``(None, reason)`` for a damaged compressed file."""
         data = archive.read(member) if archive is not None else Path(member).read_bytes()
-        return decode_cif(data)
+        try:
+            return decode_cif(data), None
+        except DamagedFileError as error:
+            return None, str(error)
 
 
 @dataclass

@@ -3,7 +3,8 @@
 ==========================  ======================================================
 path                        read as
 ==========================  ======================================================
-a folder, a ``.zip``        ``<id>.cif`` files plus a labels CSV keyed by id
+a folder, a ``.zip``        ``<id>.cif`` (or ``<id>.cif.gz``) files plus a labels
+                            CSV keyed by id
                             (``--labels``; default ``labels.csv`` inside the folder
                             or beside the zip)
 ``.csv``, ``.csv.gz``       one row per entry with a column of CIF text
