@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -78,7 +79,32 @@ def test_folders_globs_and_truncated_files(model_dir, files, tmp_path) -> None:
     assert "matches no file" in pattern[1].error
     by_path = {r.path: r for r in folder}
     assert "truncated or unparsable" in by_path[str(truncated)].error
-    assert "folder with no .cif or .cif.gz files" in predict_files(model_dir, [no_cifs])[0].error
+    assert "folder with no CIF (.cif, .cif.gz) or POSCAR files" in predict_files(model_dir, [no_cifs])[0].error
+
+
+def test_poscar_files_predict_as_the_cif_of_the_same_structure(model_dir, files, tmp_path) -> None:
+    import gzip
+
+    from pymatgen.core import Structure
+    from pymatgen.io.vasp import Poscar
+
+    good = files[0]
+    structure = Structure.from_file(good)
+    folder = tmp_path / "vasp"
+    folder.mkdir()
+    (folder / "POSCAR").write_text(Poscar(structure).get_str())
+    flags = [[True, True, False]] * len(structure)
+    (folder / "CONTCAR_pinned").write_text(Poscar(structure, selective_dynamics=flags).get_str())
+    (folder / "srtio3.vasp.gz").write_bytes(gzip.compress(Poscar(structure).get_str().encode()))
+    (folder / "POSCAR_vasp4").write_text("Sr Ti O\n1.0\n3.9 0 0\n0 3.9 0\n0 0 3.9\n1 1 3\nDirect\n")
+    (folder / "notes.txt").write_text("not a structure")
+    plain = predict_files(model_dir, [good])[0]
+    results = {Path(r.path).name: r for r in predict_files(model_dir, [folder])}
+    assert sorted(results) == ["CONTCAR_pinned", "POSCAR", "POSCAR_vasp4", "srtio3.vasp.gz"]
+    for name in ("CONTCAR_pinned", "POSCAR", "srtio3.vasp.gz"):
+        assert results[name].error == "" and results[name].formula == plain.formula
+        assert results[name].value == pytest.approx(plain.value, abs=1e-5)
+    assert "POSCAR" in results["POSCAR_vasp4"].error and results["POSCAR_vasp4"].value is None
 
 
 def test_gzip_compressed_files_predict_as_the_plain_ones(model_dir, files, tmp_path) -> None:
@@ -153,7 +179,7 @@ def test_a_table_of_structures_is_pointed_to_prepare(tmp_path) -> None:
     table = tmp_path / "structures.csv"
     table.write_text("id,cif\n")
     [(path, error)] = expand_inputs([table])
-    assert path == str(table) and "predict reads CIF files" in error and "sagatsr prepare" in error
+    assert path == str(table) and "predict reads CIF and POSCAR files" in error and "sagatsr prepare" in error
     assert expand_inputs([tmp_path / "absent.csv"]) == [
         (str(tmp_path / "absent.csv"), "no such file")
     ]

@@ -1,9 +1,12 @@
-"""CIF files to crystal graphs for prediction: inputs expanded, files parsed and featurized.
+"""Structure files to crystal graphs for prediction: inputs expanded, parsed and featurized.
 
-``sagatsr predict`` takes files, folders (their ``*.cif`` and ``*.cif.gz`` files) and glob
-patterns; :func:`expand_inputs` turns them into files, or into an error entry
-for an input that yields none. :class:`GraphReading` parses the files and builds
-their graphs (the graph builder of ``sagatsr prepare``) in worker processes.
+``sagatsr predict`` takes files, folders and glob patterns; :func:`expand_inputs`
+turns them into files, or into an error entry for an input that yields none. A
+file is a CIF file, or a VASP POSCAR/CONTCAR when its name says so
+(:func:`sagatsr.data.poscar.is_poscar_name`); either may be gzip-compressed. A
+folder gives its CIF (``*.cif``, ``*.cif.gz``) and POSCAR files. :class:`GraphReading`
+parses the files and builds their graphs (the graph builder of ``sagatsr prepare``) in
+worker processes.
 Each file is handled on its own: one that cannot be read, parsed or featurized
 gets an error naming the reason.
 
@@ -29,6 +32,7 @@ from sagatsr.data.cif import (
     decode_cif,
     read_cif,
 )
+from sagatsr.data.poscar import PoscarError, is_poscar_name, read_poscar
 from sagatsr.data.records import reduced_formula, structure_problem
 from sagatsr.data.user import FORMATS
 from sagatsr.graphs.arrays import GraphArrays, build_graph_arrays
@@ -39,8 +43,8 @@ _GLOB_CHARACTERS = set("*?[")
 #: Files of many structures that `sagatsr prepare` reads (its user formats) and predict does not.
 _DATASET_SUFFIXES = tuple(suffix for suffixes in FORMATS.values() for suffix in suffixes)
 _TABLE_MESSAGE = (
-    "is a {suffix} file of structures: predict reads CIF files (one structure each); "
-    "prepare a table with `sagatsr prepare PATH --name NAME --target COLUMN`"
+    "is a {suffix} file of structures: predict reads CIF and POSCAR files (one structure "
+    "each); prepare a table with `sagatsr prepare PATH --name NAME --target COLUMN`"
 )
 
 
@@ -48,12 +52,12 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, s
     """Files to predict from files, folders and glob patterns, in order.
 
     Args:
-        inputs: Paths of CIF files, folders (every ``*.cif`` and ``*.cif.gz``
+        inputs: Paths of structure files, folders (every CIF and POSCAR file
             inside, sorted) or glob patterns (every match, sorted).
 
     Returns:
         ``(path, error)`` pairs: ``error`` is ``""`` for a file to read, else why
-        the input yields no file (a folder without CIF files, a pattern that
+        the input yields no file (a folder without structure files, a pattern that
         matches nothing, a missing path).
     """
     out: list[tuple[str, str]] = []
@@ -61,10 +65,12 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, s
         text = str(raw)
         path = Path(text)
         if path.is_dir():
-            files = sorted(str(p) for p in path.iterdir() if p.is_file() and cif_stem(p.name))
+            files = sorted(
+                str(p) for p in path.iterdir() if p.is_file() and _structure_name(p.name)
+            )
             out.extend((f, "") for f in files)
             if not files:
-                out.append((text, "is a folder with no .cif or .cif.gz files"))
+                out.append((text, "is a folder with no CIF (.cif, .cif.gz) or POSCAR files"))
         elif path.exists() and path.name.lower().endswith(_DATASET_SUFFIXES):
             suffix = next(s for s in _DATASET_SUFFIXES if path.name.lower().endswith(s))
             out.append((text, _TABLE_MESSAGE.format(suffix=suffix)))
@@ -80,8 +86,13 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, s
     return out
 
 
-def _parse_cif(path: str) -> tuple[Any, str]:
-    """``(structure, "")`` or ``(None, reason)`` for one CIF file."""
+def _structure_name(name: str) -> bool:
+    """Whether a file in a folder given to predict is one of its structure files."""
+    return cif_stem(name) is not None or is_poscar_name(name)
+
+
+def _parse_file(path: str) -> tuple[Any, str]:
+    """``(structure, "")`` or ``(None, reason)`` for one CIF or POSCAR file."""
     try:
         text = decode_cif(Path(path).read_bytes())
     except OSError as error:
@@ -91,8 +102,8 @@ def _parse_cif(path: str) -> tuple[Any, str]:
     if not text.strip():
         return None, "empty file"
     try:
-        structure = read_cif(text)
-    except SeveralStructuresError as error:
+        structure = read_poscar(text) if is_poscar_name(Path(path).name) else read_cif(text)
+    except (SeveralStructuresError, PoscarError) as error:
         return None, str(error)
     except Exception as error:  # pymatgen raises anything from ValueError to ZeroDivisionError
         return None, f"truncated or unparsable CIF ({type(error).__name__}: {error})"
@@ -104,7 +115,7 @@ def _parse_cif(path: str) -> tuple[Any, str]:
 
 @dataclass
 class FileGraph:
-    """One CIF file read and turned into a graph.
+    """One structure file read and turned into a graph.
 
     Attributes:
         formula: Reduced formula (``""`` when the file could not be parsed).
@@ -118,8 +129,8 @@ class FileGraph:
 
 
 def read_file(path: str, neighbors: NeighborConfig) -> FileGraph:
-    """Parse one CIF file and build its graph (the builder of ``sagatsr prepare``)."""
-    structure, error = _parse_cif(path)
+    """Parse one structure file and build its graph (the builder of ``sagatsr prepare``)."""
+    structure, error = _parse_file(path)
     if error:
         return FileGraph(error=error)
     formula = reduced_formula(structure)
@@ -135,7 +146,7 @@ def _read_chunk(paths: list[str], neighbors: NeighborConfig) -> list[FileGraph]:
 
 
 class GraphReading:
-    """CIF files being parsed and turned into graphs, started now and collected later.
+    """Structure files being parsed and turned into graphs, started now and collected later.
 
     With ``workers > 1`` (and at least 64 files) worker processes start at once
     and each parses and featurizes whole chunks of files, sending back only the
@@ -145,7 +156,7 @@ class GraphReading:
     this process by :meth:`result`.
 
     Args:
-        paths: CIF files.
+        paths: CIF or POSCAR files.
         neighbors: The model's graph settings.
         workers: Worker processes.
     """
@@ -194,7 +205,7 @@ class GraphReading:
 def read_files(
     paths: Sequence[str], neighbors: NeighborConfig, *, workers: int = 1
 ) -> list[FileGraph]:
-    """Parse CIF files and build their graphs (see :class:`GraphReading`).
+    """Parse structure files and build their graphs (see :class:`GraphReading`).
 
     Returns:
         One :class:`FileGraph` per path, in order.
@@ -206,7 +217,7 @@ class PendingFiles:
     """Inputs expanded into files, and those files being read (:class:`GraphReading`).
 
     Args:
-        inputs: CIF files, folders of CIF files or glob patterns.
+        inputs: CIF or POSCAR files, folders of them or glob patterns.
         neighbors: The model's graph settings.
         workers: Worker processes that read the files.
 

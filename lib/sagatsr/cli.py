@@ -889,12 +889,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(train)
     train.set_defaults(handler=_cmd_train, runs_network=True)
 
-    predict = commands.add_parser("predict", help="predict CIF files with a saved model")
+    predict = commands.add_parser("predict", help="predict CIF or POSCAR files with a saved model")
     predict.add_argument(
         "model", type=Path, help="a run folder, a model folder (<run>/model) or an ensemble folder"
     )
     predict.add_argument(
-        "cifs", nargs="+", help="CIF files, folders of .cif files or glob patterns ('dir/*.cif')"
+        "cifs",
+        nargs="+",
+        help="CIF files (.cif, .cif.gz), VASP files (POSCAR*, CONTCAR*, *.vasp), folders of "
+        "them or glob patterns ('dir/*.cif')",
     )
     predict.add_argument(
         "--workers", type=int, default=2, help="processes that parse files and build graphs"

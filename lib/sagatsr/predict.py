@@ -1,11 +1,11 @@
-"""Predict a property for CIF files with a saved model or ensemble, with the top ICs.
+"""Predict a property for CIF or POSCAR files with a saved model or ensemble, with top ICs.
 
 The model is a saved model folder, a run folder (its best model) or an
 ensemble folder (:mod:`sagatsr.train.ensemble`); an ensemble's prediction is
 its members' mean, with the calibrated half-width of the 68 % interval as the
 uncertainty, and its importance coefficients are the members' mean.
 
-Inputs are files, folders (their ``*.cif`` files) or glob patterns. Files are
+Inputs are files, folders (their CIF and POSCAR files) or glob patterns. Files are
 parsed and their graphs built by a pool of worker processes
 (:mod:`sagatsr.cif_files`, the graph builder of ``sagatsr prepare``), then the
 network runs in batches. Each file is handled on its own: a file that cannot be
@@ -195,7 +195,7 @@ def predict_files(
 
     Args:
         model_dir: A model folder (``<run>/model``), a run folder or an ensemble folder.
-        paths: CIF files, folders of CIF files or glob patterns.
+        paths: CIF or POSCAR files, folders of them or glob patterns.
         top_k: Number of global features with the largest ICs to report.
         workers: Processes that parse the files and build their graphs.
         batch_size: Structures per forward pass.
