@@ -79,7 +79,8 @@ def test_folders_globs_and_truncated_files(model_dir, files, tmp_path) -> None:
     assert "matches no file" in pattern[1].error
     by_path = {r.path: r for r in folder}
     assert "truncated or unparsable" in by_path[str(truncated)].error
-    assert "folder with no CIF (.cif, .cif.gz) or POSCAR files" in predict_files(model_dir, [no_cifs])[0].error
+    empty_folder = predict_files(model_dir, [no_cifs])[0]
+    assert "folder with no CIF (.cif, .cif.gz) or POSCAR files" in empty_folder.error
 
 
 def test_poscar_files_predict_as_the_cif_of_the_same_structure(model_dir, files, tmp_path) -> None:
@@ -179,7 +180,8 @@ def test_a_table_of_structures_is_pointed_to_prepare(tmp_path) -> None:
     table = tmp_path / "structures.csv"
     table.write_text("id,cif\n")
     [(path, error)] = expand_inputs([table])
-    assert path == str(table) and "predict reads CIF and POSCAR files" in error and "sagatsr prepare" in error
+    assert path == str(table) and "sagatsr prepare" in error
+    assert "predict reads CIF and POSCAR files" in error
     assert expand_inputs([tmp_path / "absent.csv"]) == [
         (str(tmp_path / "absent.csv"), "no such file")
     ]
