@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from sagatsr.cif_files import InputItem, PendingFiles, expand_inputs
 from sagatsr.cli import main
-from sagatsr.predict import Prediction, format_predictions, predict_files
+from sagatsr.predict import Prediction, Predictor, format_predictions, predict_files
 from tests.support.datasets import GOOD, cif, disordered_cif
+from tests.support.user_formats import GAPS, USER_FORMATS, structures, write_format
 
 
 @pytest.fixture
@@ -174,17 +176,61 @@ def test_printout_leaves_out_the_unit_of_pure_numbers_and_rounds_the_formula() -
     assert result.sr_formula == "0.884211886633782*Ep + 0.0181618449681339"  # kept in full
 
 
-def test_a_table_of_structures_is_pointed_to_prepare(tmp_path) -> None:
-    from sagatsr.cif_files import expand_inputs
+@pytest.mark.parametrize("fmt", USER_FORMATS[1:])  # every format but a folder with labels
+def test_every_record_of_a_file_of_structures_is_predicted(model_dir, tmp_path, fmt) -> None:
+    path = write_format(tmp_path, fmt)
+    id_column = "name_id" if fmt == "ase_db" else "id"
+    singles = tmp_path / "singles"
+    singles.mkdir()
+    for name, structure in structures().items():
+        (singles / f"{name}.cif").write_text(cif(structure))
+    alone = {Path(r.path).stem: r for r in predict_files(model_dir, [singles])}
+    results = Predictor(model_dir).predict_pending(
+        PendingFiles.for_model(model_dir, [path], id_column=id_column)
+    )
+    assert sorted(r.record for r in results) == sorted(GAPS)
+    for r in results:
+        assert r.path == str(path) and r.error == ""
+        assert r.formula == alone[r.record].formula
+        assert r.value == pytest.approx(alone[r.record].value, abs=1e-5)
+    assert format_predictions(results).startswith(f"{path}[{results[0].record}]: ")
 
-    table = tmp_path / "structures.csv"
-    table.write_text("id,cif\n")
-    [(path, error)] = expand_inputs([table])
-    assert path == str(table) and "sagatsr prepare" in error
-    assert "predict reads CIF and POSCAR files" in error
+
+def test_bad_records_and_unreadable_tables_are_named(model_dir, tmp_path, capsys) -> None:
+    import csv
+
+    table = tmp_path / "candidates.csv"
+    with table.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerows(
+            [["id", "cif"], ["good", cif(GOOD["p-1"])], ["bad", "garbage"], ["no", ""]]
+        )
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{")
+    no_cif = tmp_path / "no_cif.csv"
+    no_cif.write_text("id,structure\na,x\n")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("id,cif\n")
+    good, bad, no_text, unreadable, missing_column, nothing = predict_files(
+        model_dir, [table, broken, no_cif, empty]
+    )
+    assert good.error == "" and good.record == "good" and good.formula == "SrTiO3"
+    assert (bad.record, no_text.record) == ("bad", "no")
+    assert "unparsable CIF" in bad.error and no_text.error == "no CIF text"
+    assert unreadable.record == "" and "not valid JSON" in unreadable.error
+    assert "cif" in missing_column.error and "holds no structures" in nothing.error
     assert expand_inputs([tmp_path / "absent.csv"]) == [
-        (str(tmp_path / "absent.csv"), "no such file")
+        InputItem(str(tmp_path / "absent.csv"), error="no such file")
     ]
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(model_dir), str(table), "--csv", str(out)]) == 1  # bad records
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["record"], r["formula"], bool(r["value"]), bool(r["error"])) for r in rows] == [
+        ("good", "SrTiO3", True, False),
+        ("bad", "", False, True),
+        ("no", "", False, True),
+    ]
+    assert capsys.readouterr().out.startswith(f"{table}[good]: SrTiO3 e_form = ")
 
 
 def test_nan_cells_and_overlapping_atoms_get_their_own_messages(model_dir, tmp_path) -> None:

@@ -1,14 +1,16 @@
 """Structure files to crystal graphs for prediction: inputs expanded, parsed and featurized.
 
 ``sagatsr predict`` takes files, folders and glob patterns; :func:`expand_inputs`
-turns them into files, or into an error entry for an input that yields none. A
-file is a CIF file, or a VASP POSCAR/CONTCAR when its name says so
-(:func:`sagatsr.data.poscar.is_poscar_name`); either may be gzip-compressed. A
-folder gives its CIF (``*.cif``, ``*.cif.gz``) and POSCAR files. :class:`GraphReading`
-parses the files and builds their graphs (the graph builder of ``sagatsr prepare``) in
-worker processes.
-Each file is handled on its own: one that cannot be read, parsed or featurized
-gets an error naming the reason.
+turns them into one :class:`InputItem` per structure, or an error item for an input
+that yields none. A file is a CIF file, or a VASP POSCAR/CONTCAR when its name says
+so (:func:`sagatsr.data.poscar.is_poscar_name`); either may be gzip-compressed. A
+file of many structures in a format of ``sagatsr prepare``
+(:data:`sagatsr.data.user.FORMATS`) gives one item per record, with its CIF text
+(:func:`sagatsr.data.user.unlabelled_entries`; labels are not read). A folder gives
+its CIF (``*.cif``, ``*.cif.gz``) and POSCAR files. :class:`GraphReading` parses the
+structures and builds their graphs (the graph builder of ``sagatsr prepare``) in
+worker processes. Each structure is handled on its own: one that cannot be read,
+parsed or featurized gets an error naming the reason.
 
 This module imports neither torch nor PyTorch Geometric, so the reading can
 start before the network's libraries load.
@@ -34,33 +36,59 @@ from sagatsr.data.cif import (
 )
 from sagatsr.data.poscar import PoscarError, is_poscar_name, read_poscar
 from sagatsr.data.records import reduced_formula, structure_problem
-from sagatsr.data.user import FORMATS
+from sagatsr.data.user import FORMATS, unlabelled_entries
 from sagatsr.graphs.arrays import GraphArrays, build_graph_arrays
 from sagatsr.graphs.neighbors import NeighborConfig
 
 _GLOB_CHARACTERS = set("*?[")
 
-#: Files of many structures that `sagatsr prepare` reads (its user formats) and predict does not.
-_DATASET_SUFFIXES = tuple(suffix for suffixes in FORMATS.values() for suffix in suffixes)
-_TABLE_MESSAGE = (
-    "is a {suffix} file of structures: predict reads CIF and POSCAR files (one structure "
-    "each); prepare a table with `sagatsr prepare PATH --name NAME --target COLUMN`"
-)
+#: Files of many structures (the user formats `sagatsr prepare` reads): each record is predicted.
+_TABLE_SUFFIXES = tuple(suffix for suffixes in FORMATS.values() for suffix in suffixes)
 
 
-def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, str]]:
-    """Files to predict from files, folders and glob patterns, in order.
+@dataclass(frozen=True)
+class InputItem:
+    """One structure to predict: a file, or a record of a file of many structures.
+
+    Attributes:
+        path: The file (as given, or as found in a folder or by a pattern).
+        record: The record's id inside ``path`` (``""`` for a file of one structure).
+        text: The record's CIF text; ``None`` for a file, which is read by the worker.
+        error: Why the input yields no structure (``""`` when it does).
+    """
+
+    path: str
+    record: str = ""
+    text: str | None = None
+    error: str = ""
+
+
+def input_name(path: str, record: str) -> str:
+    """``path``, or ``path[record]`` for a record of a file of many structures."""
+    return f"{path}[{record}]" if record else path
+
+
+def expand_inputs(
+    inputs: Sequence[str | os.PathLike[str]], *, id_column: str = "id", cif_column: str = "cif"
+) -> list[InputItem]:
+    """Structures to predict from files, folders and glob patterns, in order.
 
     Args:
-        inputs: Paths of structure files, folders (every CIF and POSCAR file
-            inside, sorted) or glob patterns (every match, sorted).
+        inputs: Paths of structure files (CIF, POSCAR), of files of many structures
+            (the formats of ``sagatsr prepare``: a CSV or JSON with CIF text, extended
+            XYZ, an ASE database, a zip of CIF files; every record, labels not read),
+            folders (every CIF and POSCAR file inside, sorted) or glob patterns
+            (every match, sorted).
+        id_column: Id column or key of the records of a file of many structures.
+        cif_column: Column or field of their CIF text (CSV, JSON).
 
     Returns:
-        ``(path, error)`` pairs: ``error`` is ``""`` for a file to read, else why
-        the input yields no file (a folder without structure files, a pattern that
-        matches nothing, a missing path).
+        One item per structure, and one with ``error`` set for an input that yields
+        none (a folder without structure files, a pattern that matches nothing, a
+        missing path, an unreadable file of structures) or a record without a
+        usable structure.
     """
-    out: list[tuple[str, str]] = []
+    out: list[InputItem] = []
     for raw in inputs:
         text = str(raw)
         path = Path(text)
@@ -68,22 +96,44 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[tuple[str, s
             files = sorted(
                 str(p) for p in path.iterdir() if p.is_file() and _structure_name(p.name)
             )
-            out.extend((f, "") for f in files)
+            out.extend(InputItem(f) for f in files)
             if not files:
-                out.append((text, "is a folder with no CIF (.cif, .cif.gz) or POSCAR files"))
-        elif path.exists() and path.name.lower().endswith(_DATASET_SUFFIXES):
-            suffix = next(s for s in _DATASET_SUFFIXES if path.name.lower().endswith(s))
-            out.append((text, _TABLE_MESSAGE.format(suffix=suffix)))
+                out.append(
+                    InputItem(text, error="is a folder with no CIF (.cif, .cif.gz) or POSCAR files")
+                )
         elif path.exists():
-            out.append((text, ""))
+            out.extend(_file_items(text, id_column, cif_column))
         elif _GLOB_CHARACTERS & set(text):
             matches = sorted(m for m in glob.glob(text) if Path(m).is_file())
-            out.extend((m, "") for m in matches)
+            for match in matches:
+                out.extend(_file_items(match, id_column, cif_column))
             if not matches:
-                out.append((text, "the pattern matches no file"))
+                out.append(InputItem(text, error="the pattern matches no file"))
         else:
-            out.append((text, "no such file"))
+            out.append(InputItem(text, error="no such file"))
     return out
+
+
+def _file_items(path: str, id_column: str, cif_column: str) -> list[InputItem]:
+    """The item of a structure file, or one item per record of a file of many structures."""
+    if not path.lower().endswith(_TABLE_SUFFIXES):
+        return [InputItem(path)]
+    try:
+        entries = list(unlabelled_entries(path, id_column=id_column, cif_column=cif_column))
+    except (OSError, ValueError) as error:
+        return [InputItem(path, error=f"cannot read its structures ({error})")]
+    if not entries:
+        return [InputItem(path, error="holds no structures")]
+    items = []
+    for entry in entries:
+        record = entry.id or entry.origin.split(":", 1)[-1]
+        if entry.structure_error is not None:
+            items.append(InputItem(path, record, error=entry.structure_error))
+        elif not (entry.cif_text or "").strip():
+            items.append(InputItem(path, record, error="no CIF text"))
+        else:
+            items.append(InputItem(path, record, text=entry.cif_text))
+    return items
 
 
 def _structure_name(name: str) -> bool:
@@ -91,18 +141,22 @@ def _structure_name(name: str) -> bool:
     return cif_stem(name) is not None or is_poscar_name(name)
 
 
-def _parse_file(path: str) -> tuple[Any, str]:
-    """``(structure, "")`` or ``(None, reason)`` for one CIF or POSCAR file."""
-    try:
-        text = decode_cif(Path(path).read_bytes())
-    except OSError as error:
-        return None, f"cannot read the file ({error.strerror or error})"
-    except DamagedFileError as error:
-        return None, str(error)
+def _parse_item(item: InputItem) -> tuple[Any, str]:
+    """``(structure, "")`` or ``(None, reason)`` for one CIF or POSCAR file or record."""
+    if item.text is not None:
+        text = item.text
+    else:
+        try:
+            text = decode_cif(Path(item.path).read_bytes())
+        except OSError as error:
+            return None, f"cannot read the file ({error.strerror or error})"
+        except DamagedFileError as error:
+            return None, str(error)
     if not text.strip():
         return None, "empty file"
+    poscar = item.text is None and is_poscar_name(Path(item.path).name)
     try:
-        structure = read_poscar(text) if is_poscar_name(Path(path).name) else read_cif(text)
+        structure = read_poscar(text) if poscar else read_cif(text)
     except (SeveralStructuresError, PoscarError) as error:
         return None, str(error)
     except Exception as error:  # pymatgen raises anything from ValueError to ZeroDivisionError
@@ -128,9 +182,9 @@ class FileGraph:
     error: str = ""
 
 
-def read_file(path: str, neighbors: NeighborConfig) -> FileGraph:
-    """Parse one structure file and build its graph (the builder of ``sagatsr prepare``)."""
-    structure, error = _parse_file(path)
+def read_item(item: InputItem, neighbors: NeighborConfig) -> FileGraph:
+    """Parse one structure and build its graph (the builder of ``sagatsr prepare``)."""
+    structure, error = _parse_item(item)
     if error:
         return FileGraph(error=error)
     formula = reduced_formula(structure)
@@ -141,8 +195,8 @@ def read_file(path: str, neighbors: NeighborConfig) -> FileGraph:
     return FileGraph(formula, graph)
 
 
-def _read_chunk(paths: list[str], neighbors: NeighborConfig) -> list[FileGraph]:
-    return [read_file(path, neighbors) for path in paths]
+def _read_chunk(items: list[InputItem], neighbors: NeighborConfig) -> list[FileGraph]:
+    return [read_item(item, neighbors) for item in items]
 
 
 class GraphReading:
@@ -156,33 +210,33 @@ class GraphReading:
     this process by :meth:`result`.
 
     Args:
-        paths: CIF or POSCAR files.
+        items: The structures (files to read, or records with their CIF text).
         neighbors: The model's graph settings.
         workers: Worker processes.
     """
 
     def __init__(
-        self, paths: Sequence[str], neighbors: NeighborConfig, *, workers: int = 1
+        self, items: Sequence[InputItem], neighbors: NeighborConfig, *, workers: int = 1
     ) -> None:
-        self._paths = list(paths)
+        self._items = list(items)
         self._neighbors = neighbors
         self._pool: ProcessPoolExecutor | None = None
         self._chunks: list[Future[list[FileGraph]]] = []
-        if workers > 1 and len(self._paths) >= 64:
+        if workers > 1 and len(self._items) >= 64:
             # Chunks of 16-64 files: enough to amortise a round trip, small enough that
             # the workers finish together and that cancel() leaves little running.
-            size = min(64, max(16, len(self._paths) // (4 * workers)))
+            size = min(64, max(16, len(self._items) // (4 * workers)))
             context = multiprocessing.get_context("fork")
             self._pool = ProcessPoolExecutor(workers, mp_context=context)
             self._chunks = [
-                self._pool.submit(_read_chunk, self._paths[i : i + size], neighbors)
-                for i in range(0, len(self._paths), size)
+                self._pool.submit(_read_chunk, self._items[i : i + size], neighbors)
+                for i in range(0, len(self._items), size)
             ]
 
     def result(self) -> list[FileGraph]:
-        """One :class:`FileGraph` per path, in order (waits for the workers)."""
+        """One :class:`FileGraph` per item, in order (waits for the workers)."""
         if self._pool is None:
-            return _read_chunk(self._paths, self._neighbors)
+            return _read_chunk(self._items, self._neighbors)
         try:
             return [entry for chunk in self._chunks for entry in chunk.result()]
         finally:
@@ -210,21 +264,24 @@ def read_files(
     Returns:
         One :class:`FileGraph` per path, in order.
     """
-    return GraphReading(paths, neighbors, workers=workers).result()
+    return GraphReading([InputItem(path) for path in paths], neighbors, workers=workers).result()
 
 
 class PendingFiles:
-    """Inputs expanded into files, and those files being read (:class:`GraphReading`).
+    """Inputs expanded into structures, and those being read (:class:`GraphReading`).
 
     Args:
-        inputs: CIF or POSCAR files, folders of them or glob patterns.
+        inputs: Structure files, files of many structures, folders or glob patterns
+            (:func:`expand_inputs`).
         neighbors: The model's graph settings.
-        workers: Worker processes that read the files.
+        workers: Worker processes that read the structures.
+        id_column: Id column or key of the records of a file of many structures.
+        cif_column: Column or field of their CIF text.
 
     Attributes:
-        neighbors: The graph settings the files are read with.
-        entries: ``(path, error)`` per file (and per input that yields none), in
-            order; ``error`` is ``""`` for a file being read.
+        neighbors: The graph settings the structures are read with.
+        items: One :class:`InputItem` per structure (and per input that yields
+            none), in order.
     """
 
     def __init__(
@@ -233,11 +290,13 @@ class PendingFiles:
         neighbors: NeighborConfig,
         *,
         workers: int = 1,
+        id_column: str = "id",
+        cif_column: str = "cif",
     ) -> None:
         self.neighbors = neighbors
-        self.entries = expand_inputs(inputs)
+        self.items = expand_inputs(inputs, id_column=id_column, cif_column=cif_column)
         self._reading = GraphReading(
-            [path for path, error in self.entries if not error], neighbors, workers=workers
+            [item for item in self.items if not item.error], neighbors, workers=workers
         )
 
     @classmethod
@@ -247,6 +306,8 @@ class PendingFiles:
         inputs: Sequence[str | os.PathLike[str]],
         *,
         workers: int = 1,
+        id_column: str = "id",
+        cif_column: str = "cif",
     ) -> PendingFiles:
         """Start reading with the graph settings of a model, run or ensemble folder.
 
@@ -260,13 +321,15 @@ class PendingFiles:
         from sagatsr.train.ensemble import model_dir_of
 
         config, _ = read_model_config(model_dir_of(model_folder))
-        return cls(inputs, config.neighbors, workers=workers)
+        return cls(
+            inputs, config.neighbors, workers=workers, id_column=id_column, cif_column=cif_column
+        )
 
     def cancel(self) -> None:
         """Stop reading the files (see :meth:`GraphReading.cancel`)."""
         self._reading.cancel()
 
-    def read(self) -> list[tuple[str, str, FileGraph | None]]:
-        """``(path, error, graph)`` per entry; ``graph`` is ``None`` for an input error."""
+    def read(self) -> list[tuple[InputItem, FileGraph | None]]:
+        """``(item, graph)`` per item; ``graph`` is ``None`` for an item with an error."""
         read = iter(self._reading.result())
-        return [(path, error, None if error else next(read)) for path, error in self.entries]
+        return [(item, None if item.error else next(read)) for item in self.items]

@@ -508,15 +508,28 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from sagatsr.cif_files import PendingFiles
 
     # The workers read the files while this process imports torch and loads the model.
-    pending = PendingFiles.for_model(args.model, args.cifs, workers=args.workers)
+    pending = PendingFiles.for_model(
+        args.model,
+        args.cifs,
+        workers=args.workers,
+        id_column=args.id_column,
+        cif_column=args.cif_column,
+    )
     try:
-        from sagatsr.predict import Predictor, format_predictions, predictions_as_json
+        from sagatsr.predict import (
+            Predictor,
+            format_predictions,
+            predictions_as_json,
+            write_predictions_csv,
+        )
 
         predictor = Predictor(args.model)
     except BaseException:
         pending.cancel()  # no reading of files that will not be predicted
         raise
     results = predictor.predict_pending(pending, top_k=args.top, batch_size=args.batch_size)
+    if args.csv is not None:
+        write_predictions_csv(results, args.csv)
     if args.json:
         print(json.dumps(predictions_as_json(results), indent=2))
     else:
@@ -896,13 +909,29 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "cifs",
         nargs="+",
-        help="CIF files (.cif, .cif.gz), VASP files (POSCAR*, CONTCAR*, *.vasp), folders of "
-        "them or glob patterns ('dir/*.cif')",
+        help="CIF files (.cif, .cif.gz), VASP files (POSCAR*, CONTCAR*, *.vasp), files of "
+        "many structures (.csv/.json with CIF text, .extxyz, ASE .db, .zip of CIF files; "
+        "every record), folders or glob patterns ('dir/*.cif')",
     )
     predict.add_argument(
         "--workers", type=int, default=2, help="processes that parse files and build graphs"
     )
     predict.add_argument("--batch-size", type=int, default=256, help="structures per forward pass")
+    predict.add_argument(
+        "--id-column",
+        default="id",
+        help="id column or key of the records of a file of many structures (default: id)",
+    )
+    predict.add_argument(
+        "--cif-column", default="cif", help="column of CIF text in a CSV or JSON (default: cif)"
+    )
+    predict.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        help="also write one row per structure to this CSV (value, uncertainty, formula "
+        "value, domain warnings, error)",
+    )
     predict.add_argument("--top", type=int, default=5, help="top importance coefficients shown")
     predict.add_argument("--json", action="store_true", help="machine-readable output")
     predict.set_defaults(handler=_cmd_predict, runs_network=True)

@@ -11,6 +11,13 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def _current_umask() -> int:
+    """The process's file-creation mask (read by setting it, then restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path`` and move it into place on success.
@@ -34,6 +41,8 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
         kwargs.setdefault("encoding", "utf-8")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        # mkstemp makes the file readable by its owner only; give it what open() would.
+        os.chmod(tmp_name, 0o666 & ~_current_umask())
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
         os.replace(tmp_name, target)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from sagatsr.cif_files import PendingFiles
+from sagatsr.cif_files import PendingFiles, input_name
 from sagatsr.features import GLOBAL_FEATURES
 from sagatsr.graphs.arrays import GraphArrays, featurizer_key
 from sagatsr.graphs.domain import TrainingDomain
@@ -46,6 +46,7 @@ class Prediction:
     Attributes:
         path: The input file.
         target: Predicted property name.
+        record: The record's id in a file of many structures (``""`` for a file of one).
         unit: Its unit.
         value: The prediction (``None`` when ``error`` is set).
         uncertainty: With an ensemble, the half-width of the calibrated 68 %
@@ -64,6 +65,7 @@ class Prediction:
     path: str
     target: str
     unit: str
+    record: str = ""
     value: float | None = None
     uncertainty: float | None = None
     formula: str = ""
@@ -142,8 +144,9 @@ class Predictor:
             )
         results: list[Prediction] = []
         built: dict[int, GraphArrays] = {}
-        for index, (path, error, entry) in enumerate(pending.read()):
-            result = Prediction(path, self.target, self.unit, error=error)
+        for index, (item, entry) in enumerate(pending.read()):
+            result = Prediction(item.path, self.target, self.unit, record=item.record)
+            result.error = item.error
             if entry is not None:
                 result.formula, result.error = entry.formula, entry.error
                 if entry.graph is not None:
@@ -222,11 +225,11 @@ def format_predictions(results: Sequence[Prediction], *, digits: int = FORMULA_D
     lines = []
     for r in results:
         if r.error:
-            lines.append(f"{r.path}: ERROR {r.error}")
+            lines.append(f"{input_name(r.path, r.record)}: ERROR {r.error}")
             continue
         spread = "" if r.uncertainty is None else f" +- {r.uncertainty:.2g}"
         value = with_unit(f"{r.value:.4g}{spread}", r.unit)
-        lines.append(f"{r.path}: {r.formula} {r.target} = {value}")
+        lines.append(f"{input_name(r.path, r.record)}: {r.formula} {r.target} = {value}")
         for reason in r.outside_training_domain or []:
             lines.append(f"    WARNING outside the training domain: {reason}")
         if r.sr_value is not None:
@@ -241,6 +244,40 @@ def format_predictions(results: Sequence[Prediction], *, digits: int = FORMULA_D
                 f"  ({f['label']})"
             )
     return "\n".join(lines)
+
+
+#: Columns of :func:`write_predictions_csv`.
+CSV_COLUMNS = (
+    "path",
+    "record",
+    "formula",
+    "target",
+    "unit",
+    "value",
+    "uncertainty",
+    "sr_value",
+    "outside_training_domain",
+    "error",
+)
+
+
+def write_predictions_csv(results: Sequence[Prediction], path: str | os.PathLike[str]) -> None:
+    """One row per structure: :data:`CSV_COLUMNS` (empty cells for what a row lacks).
+
+    ``outside_training_domain`` joins the reasons with ``"; "``; the file is written
+    whole or not at all.
+    """
+    import csv
+
+    from sagatsr.io_utils import atomic_open
+
+    with atomic_open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for r in results:
+            row = asdict(r)
+            row["outside_training_domain"] = "; ".join(r.outside_training_domain or [])
+            writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
 
 
 def predictions_as_json(results: Sequence[Prediction]) -> list[dict[str, Any]]:

@@ -3,92 +3,21 @@
 import json
 
 import pytest
-from pymatgen.core import Lattice, Structure
+from pymatgen.core import Structure
 
 from sagatsr.data.registry import user_dataset
-from sagatsr.data.user import detect_format, user_source
+from sagatsr.data.user import detect_format, unlabelled_entries, user_source
 from sagatsr.prepare import prepare_dataset, target_specs
 from tests.support.datasets import GOOD, cif
-
-#: Two perovskites and a non-perovskite (rock salt) with a band gap each.
-ROCK_SALT = Structure.from_spacegroup(
-    "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+from tests.support.user_formats import (
+    GAPS,
+    USER_FORMATS,
+    structures,
+    write_format,
 )
 
 
-def structures() -> dict[str, Structure]:
-    return {"srtio3": GOOD["p-1"], "cspbi3": GOOD["p-6"], "nacl": ROCK_SALT}
-
-
-GAPS = {"srtio3": 1.8, "cspbi3": 1.6, "nacl": 5.0}
-
-
-def write_cif_folder(folder, *, zipped=False):
-    import zipfile
-
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "labels.csv").write_text("id,gap\n" + "".join(f"{k},{v}\n" for k, v in GAPS.items()))
-    if zipped:
-        with zipfile.ZipFile(folder / "structures.zip", "w") as archive:
-            for name, structure in structures().items():
-                archive.writestr(f"{name}.cif", cif(structure))
-        return folder / "structures.zip"
-    for name, structure in structures().items():
-        (folder / f"{name}.cif").write_text(cif(structure))
-    return folder
-
-
-def write_format(tmp_path, fmt):
-    if fmt in ("folder", "zip"):
-        return write_cif_folder(tmp_path / "data", zipped=fmt == "zip")
-    if fmt == "csv":
-        import csv
-
-        path = tmp_path / "data.csv"
-        with path.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["id", "gap", "cif"])
-            for name, structure in structures().items():
-                writer.writerow([name, GAPS[name], cif(structure)])
-        return path
-    if fmt == "json_cif":
-        path = tmp_path / "data.json"
-        rows = [{"id": n, "gap": GAPS[n], "cif": cif(s)} for n, s in structures().items()]
-        path.write_text(json.dumps(rows))
-        return path
-    if fmt == "json_structures":
-        path = tmp_path / "data.json"
-        rows = [
-            {"id": n, "gap": GAPS[n], "structure": s.as_dict()} for n, s in structures().items()
-        ]
-        path.write_text(json.dumps(rows))
-        return path
-    from ase.io import write
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    frames = []
-    for name, structure in structures().items():
-        atoms = AseAtomsAdaptor.get_atoms(structure)
-        atoms.info.update({"id": name, "gap": GAPS[name]})
-        frames.append(atoms)
-    if fmt == "extxyz":
-        path = tmp_path / "data.extxyz"
-        write(str(path), frames, format="extxyz")
-        return path
-    from ase.db import connect
-
-    path = tmp_path / "data.db"
-    with connect(str(path)) as db:
-        for atoms in frames:
-            info = dict(atoms.info)
-            atoms.info = {}
-            db.write(atoms, key_value_pairs={"name_id": info["id"], "gap": info["gap"]})
-    return path
-
-
-@pytest.mark.parametrize(
-    "fmt", ["folder", "zip", "csv", "json_cif", "json_structures", "extxyz", "ase_db"]
-)
+@pytest.mark.parametrize("fmt", USER_FORMATS)
 def test_every_format_reads_the_same_entries(tmp_path, fmt) -> None:
     path = write_format(tmp_path, fmt)
     id_column = "name_id" if fmt == "ase_db" else "id"
@@ -101,6 +30,18 @@ def test_every_format_reads_the_same_entries(tmp_path, fmt) -> None:
             parsed.composition.reduced_formula == structures()[entry.id].composition.reduced_formula
         )
         assert entry.origin  # names the file and record
+
+
+@pytest.mark.parametrize("fmt", [f for f in USER_FORMATS if f != "folder"])
+def test_every_file_format_gives_its_structures_without_labels(tmp_path, fmt) -> None:
+    path = write_format(tmp_path, fmt)
+    (path.parent / "labels.csv").unlink(missing_ok=True)  # a zip needs none here
+    id_column = "name_id" if fmt == "ase_db" else "id"
+    entries = list(unlabelled_entries(path, id_column=id_column))
+    assert sorted(e.id for e in entries) == sorted(GAPS)
+    assert all(e.labels in (None, {}) and e.cif_text for e in entries)
+    with pytest.raises(ValueError, match="is a folder"):
+        unlabelled_entries(tmp_path)
 
 
 def test_prepare_a_user_dataset_with_roles_subsets_and_a_seeded_split(tmp_path) -> None:

@@ -167,23 +167,24 @@ class CifArchiveSource:
     Args:
         structures: A folder or a ``.zip`` of ``<id>.cif`` files (or ``<id>.cif.gz``;
             a damaged compressed file is reported as that entry's structure error).
-        labels: The labels CSV (``.csv`` or ``.csv.gz``).
+        labels: The labels CSV (``.csv`` or ``.csv.gz``), or ``None`` for structures
+            without labels (prediction).
         targets: Target column names.
         id_column: Id column of the labels CSV.
     """
 
     structures: Path
-    labels: Path
+    labels: Path | None
     targets: Sequence[str]
     id_column: str = "id"
 
     def __post_init__(self) -> None:
         self.structures = Path(self.structures)
-        self.labels = Path(self.labels)
+        self.labels = None if self.labels is None else Path(self.labels)
 
     def describe(self) -> str:
         """Where the entries come from."""
-        return f"{self.structures} + {self.labels}"
+        return f"{self.structures}" + ("" if self.labels is None else f" + {self.labels}")
 
     def _cif_names(self) -> tuple[dict[str, str], zipfile.ZipFile | None]:
         """``{id: member or file path}`` of every CIF file and the open zip (if any)."""
@@ -199,9 +200,15 @@ class CifArchiveSource:
         raise FileNotFoundError(f"structures {self.structures} is neither a folder nor a zip file")
 
     def iter_entries(self) -> Iterator[RawEntry]:
-        """Yield one entry per label row, then one per unlabeled structure."""
-        rows = read_label_rows(self.labels, self.id_column)
-        check_columns(self.labels, rows, self.targets)
+        """Yield one entry per label row, then one per unlabeled structure.
+
+        Without a labels file (``labels=None``, for prediction) every structure is
+        an unlabeled entry, in the order of the sorted file or member names.
+        """
+        rows: list[dict[str, str]] = []
+        if self.labels is not None:
+            rows = read_label_rows(self.labels, self.id_column)
+            check_columns(self.labels, rows, self.targets)
         members, archive = self._cif_names()
         try:
             seen: set[str] = set()
@@ -234,13 +241,14 @@ class CifArchiveSource:
                 archive.close()
 
     def _origin(self, member: str | None, entry_id: str) -> str:
-        if member is None:
+        if member is None:  # a label row without its structure
+            table = self.labels.name if self.labels is not None else ""
             if (self.structures / f"{entry_id}.cif").is_dir():
                 return (
-                    f"{self.labels.name} (id {entry_id}; {entry_id}.cif in {self.structures} "
+                    f"{table} (id {entry_id}; {entry_id}.cif in {self.structures} "
                     "is a folder, not a file)"
                 )
-            return f"{self.labels.name} (id {entry_id}; no {entry_id}.cif in {self.structures})"
+            return f"{table} (id {entry_id}; no {entry_id}.cif in {self.structures})"
         return f"{self.structures.name}:{Path(member).name}"
 
     @staticmethod

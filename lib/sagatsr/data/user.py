@@ -270,3 +270,32 @@ def user_source(
     if fmt == "json":
         return JsonRecordsSource(path, list(targets), id_column=id_column, cif_column=cif_column)
     return AseSource(path, list(targets), id_column=id_column)
+
+
+def unlabelled_entries(
+    path: str | Path, *, id_column: str = "id", cif_column: str = "cif"
+) -> Iterator[RawEntry]:
+    """Every structure of a file of many structures, its labels not read (for prediction).
+
+    Args:
+        path: A file in one of :data:`FORMATS` (a zip of CIF files needs no labels
+            CSV here).
+        id_column: Id column or key (records without it are named by their origin).
+        cif_column: Column or field of CIF text (CSV, JSON).
+
+    Returns:
+        The entries, in file order (a zip's in the order of the sorted member names).
+
+    Raises:
+        FileNotFoundError: If the path does not exist.
+        ValueError: For a folder, a file of no known format, or a file its format's
+            reader cannot read (not JSON, a CSV without the CIF column, ...);
+            raised when the entries are iterated.
+    """
+    path = Path(path)
+    fmt = detect_format(path)
+    if fmt == "cif_folder":
+        raise ValueError(f"{path} is a folder, not a file of structures")
+    if fmt == "cif_zip":
+        return CifArchiveSource(path, None, targets=[], id_column=id_column).iter_entries()
+    return user_source(path, targets=[], id_column=id_column, cif_column=cif_column).iter_entries()
