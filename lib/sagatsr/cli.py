@@ -52,8 +52,11 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
     mirror = mirror_root(args.mirror)
     if mirror is None:
         raise SystemExit("no dataset mirror configured: pass --mirror or set SAGATSR_DATA_MIRROR")
-    copied = snapshot_mirror(mirror, args.out, datasets=args.datasets or None)
-    print(f"snapshot of {mirror} in {args.out}: {len(copied)} file(s) updated")
+    changes = snapshot_mirror(mirror, args.out, datasets=args.datasets or None)
+    print(
+        f"snapshot of {mirror} in {args.out}: {len(changes.copied)} file(s) updated, "
+        f"{len(changes.removed)} removed"
+    )
     return 0
 
 
