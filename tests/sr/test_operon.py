@@ -69,3 +69,19 @@ def test_operator_mapping():
     assert operon_symbols(["+", "|-|", "log", "ln"]) == "add,sub,abs,log,constant,variable"
     with pytest.raises(ValueError, match="no Operon equivalent"):
         operon_symbols(["tanh"])
+
+
+def test_formulas_with_every_operator_pass_the_stored_formula_check(data):
+    from sagatsr.sr.formulas import check_expression, evaluate_formula
+    from sagatsr.sr.operon_engine import OPERON_SYMBOLS
+
+    x, y = data
+    model = SymbolicRegressor(
+        "operon", operators=list(OPERON_SYMBOLS), operon_options=OPTIONS, random_state=2
+    ).fit(x, y)
+    for k in range(len(model.equations_)):
+        text = str(model.sympy(k))
+        check_expression(text, list(x.columns))
+        values = {c: x[c].to_numpy() for c in x.columns}
+        got = evaluate_formula({"inputs": list(x.columns), "expression": text}, values)
+        np.testing.assert_allclose(got, model.predict(x, index=k), rtol=1e-4, atol=1e-4)
