@@ -911,6 +911,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument(
         "cifs",
+        metavar="structures",
         nargs="+",
         help="CIF files (.cif, .cif.gz), VASP files (POSCAR*, CONTCAR*, *.vasp), files of "
         "many structures (.csv/.json with CIF text, .extxyz, ASE .db, .zip of CIF files; "
