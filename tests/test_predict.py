@@ -101,6 +101,8 @@ def test_poscar_files_predict_as_the_cif_of_the_same_structure(model_dir, files,
     (folder / "srtio3.vasp.gz").write_bytes(gzip.compress(Poscar(structure).get_str().encode()))
     (folder / "POSCAR_vasp4").write_text("Sr Ti O\n1.0\n3.9 0 0\n0 3.9 0\n0 0 3.9\n1 1 3\nDirect\n")
     (folder / "notes.txt").write_text("not a structure")
+    (folder / "._POSCAR").write_bytes(b"\x00\x05\x16\x07")  # macOS metadata
+    (folder / "._srtio3.cif").write_bytes(b"\x00\x05\x16\x07")
     plain = predict_files(model_dir, [good])[0]
     results = {Path(r.path).name: r for r in predict_files(model_dir, [folder])}
     assert sorted(results) == ["CONTCAR_pinned", "POSCAR", "POSCAR_vasp4", "srtio3.vasp.gz"]

@@ -231,10 +231,12 @@ def test_gzip_compressed_cif_bytes_are_decompressed_and_damaged_ones_named() -> 
     assert decode_cif(gzip.compress(text.encode("utf-16"))) == text
     with pytest.raises(DamagedFileError, match="damaged gzip file"):
         decode_cif(gzip.compress(text.encode())[:40])  # a download cut short
-    assert [cif_stem(n) for n in ("a.cif", "b.CIF.GZ", "c.cif.gz", "d.gz", ".cif", "e.txt")] == [
+    names = ("a.cif", "b.CIF.GZ", "c.cif.gz", "d.gz", ".cif", "e.txt", "._a.cif")
+    assert [cif_stem(n) for n in names] == [
         "a",
         "b",
         "c",
+        None,
         None,
         None,
         None,

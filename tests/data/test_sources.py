@@ -75,6 +75,7 @@ def test_a_folder_named_like_a_cif_is_not_read_as_one(tmp_path) -> None:
     folder = tmp_path / "structures"
     folder.mkdir()
     (folder / "a.cif").write_text(cif(GOOD["p-1"]))
+    (folder / "._a.cif").write_bytes(b"\x00\x05\x16\x07")  # macOS metadata on a USB drive
     (folder / "b.cif").mkdir()
     (tmp_path / "labels.csv").write_text("id,gap\na,1\nb,2\n")
     entries = list(CifArchiveSource(folder, tmp_path / "labels.csv", ["gap"]).iter_entries())

@@ -75,8 +75,12 @@ def cif_stem(name: str) -> str | None:
 
     Returns:
         The name without its CIF ending (any letter case), or ``None`` when the
-        name does not end in one of :data:`CIF_SUFFIXES`.
+        name does not end in one of :data:`CIF_SUFFIXES` or is macOS metadata
+        (``._name.cif``: the AppleDouble file macOS writes beside each file on a
+        drive or share that is not its own, binary and no structure).
     """
+    if name.startswith("._"):
+        return None
     lower = name.lower()
     for suffix in sorted(CIF_SUFFIXES, key=len, reverse=True):
         if lower.endswith(suffix) and len(name) > len(suffix):

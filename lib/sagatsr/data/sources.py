@@ -129,9 +129,7 @@ def _members_by_id(path: Path, archive: zipfile.ZipFile) -> dict[str, str]:
     names = [
         name
         for name in archive.namelist()
-        if not name.endswith("/")
-        and "__MACOSX" not in Path(name).parts
-        and not Path(name).name.startswith("._")
+        if not name.endswith("/") and "__MACOSX" not in Path(name).parts
     ]
     return _unique_ids(path, names)
 
