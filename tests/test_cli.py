@@ -1,5 +1,6 @@
 """The command line: catalog listing, clear errors, the featurize benchmark."""
 
+import csv
 import json
 import subprocess
 import sys
@@ -139,8 +140,15 @@ def test_train_with_seeds_gives_a_calibrated_ensemble_to_predict_with(prepared, 
     )
     structure = tmp_path / "srtio3.cif"
     structure.write_text(cif(GOOD["p-1"]))
-    assert main(["predict", str(runs / "e_form"), str(structure), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["uncertainty"] > 0
+    table = tmp_path / "predicted.csv"
+    argv_predict = ["predict", str(runs / "e_form"), str(structure), "--json", "--csv", str(table)]
+    assert main(argv_predict) == 0
+    shown = json.loads(capsys.readouterr().out)[0]
+    assert shown["uncertainty"] > 0
+    [row] = list(csv.DictReader(table.open()))
+    assert (
+        float(row["uncertainty"]) == shown["uncertainty"] and float(row["value"]) == shown["value"]
+    )
     assert main([*argv, "--seeds", "0", "1", "--hide-test"]) == 0  # finished members: loaded
     shown = capsys.readouterr().out
     assert "ensemble of 2 e_form models: validation MAE" in shown and "test" not in shown.replace(
