@@ -36,14 +36,11 @@ from sagatsr.data.cif import (
 )
 from sagatsr.data.poscar import PoscarError, is_poscar_name, read_poscar
 from sagatsr.data.records import reduced_formula, structure_problem
-from sagatsr.data.user import FORMATS, unlabelled_entries
+from sagatsr.data.user import table_format, unlabelled_entries
 from sagatsr.graphs.arrays import GraphArrays, build_graph_arrays
 from sagatsr.graphs.neighbors import NeighborConfig
 
 _GLOB_CHARACTERS = set("*?[")
-
-#: Files of many structures (the user formats `sagatsr prepare` reads): each record is predicted.
-_TABLE_SUFFIXES = tuple(suffix for suffixes in FORMATS.values() for suffix in suffixes)
 
 
 @dataclass(frozen=True)
@@ -116,7 +113,7 @@ def expand_inputs(
 
 def _file_items(path: str, id_column: str, cif_column: str) -> list[InputItem]:
     """The item of a structure file, or one item per record of a file of many structures."""
-    if not path.lower().endswith(_TABLE_SUFFIXES):
+    if table_format(path) is None:  # a file of one structure
         return [InputItem(path)]
     try:
         entries = list(unlabelled_entries(path, id_column=id_column, cif_column=cif_column))

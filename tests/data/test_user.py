@@ -6,7 +6,7 @@ import pytest
 from pymatgen.core import Structure
 
 from sagatsr.data.registry import user_dataset
-from sagatsr.data.user import detect_format, unlabelled_entries, user_source
+from sagatsr.data.user import detect_format, table_format, unlabelled_entries, user_source
 from sagatsr.prepare import prepare_dataset, target_specs
 from tests.support.datasets import GOOD, cif
 from tests.support.user_formats import (
@@ -110,6 +110,27 @@ def test_bad_input_is_named(tmp_path) -> None:
         user_source(tmp_path, targets=["gap"], labels=tmp_path / "nope.csv")
     with pytest.raises(ValueError, match="registered dataset"):
         user_dataset(path, name="castelli_perovskites", targets=target_specs(["gap:eV"]))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("data.csv", "cif_csv"),
+        ("DATA.CSV.GZ", "cif_csv"),
+        ("records.json", "json"),
+        ("frames.extxyz", "extxyz"),
+        ("frames.xyz", "extxyz"),
+        ("candidates.db", "ase_db"),
+        ("cifs.zip", "cif_zip"),
+        ("SrTiO3.cif", None),
+        ("SrTiO3.cif.gz", None),
+        ("POSCAR", None),
+        ("labels.txt", None),
+    ],
+)
+def test_table_format_is_read_from_the_name_alone(tmp_path, name, expected) -> None:
+    assert table_format(tmp_path / "missing" / name) == expected
+    assert table_format(name) == expected
 
 
 def test_garbage_cifs_and_duplicate_ids_are_reported_not_dropped(tmp_path) -> None:

@@ -221,6 +221,23 @@ def _check_keys(path: Path, records: Sequence[dict[str, Any]], keys: Sequence[st
         )
 
 
+def table_format(path: str | Path) -> str | None:
+    """The format of a file of many structures, from its name (a key of :data:`FORMATS`).
+
+    Args:
+        path: A file name or path (not looked at on disk).
+
+    Returns:
+        The format, or ``None`` for a name that ends in none of :data:`FORMATS`'
+        suffixes (a single structure file, say).
+    """
+    name = Path(path).name.lower()
+    for fmt, suffixes in FORMATS.items():
+        if name.endswith(suffixes):
+            return fmt
+    return None
+
+
 def detect_format(path: Path) -> str:
     """The user format of a path (a key of :data:`FORMATS`, or ``"cif_folder"``).
 
@@ -232,10 +249,9 @@ def detect_format(path: Path) -> str:
         return "cif_folder"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
-    name = path.name.lower()
-    for fmt, suffixes in FORMATS.items():
-        if name.endswith(suffixes):
-            return fmt
+    fmt = table_format(path)
+    if fmt is not None:
+        return fmt
     known = ", ".join(s for suffixes in FORMATS.values() for s in suffixes)
     raise ValueError(f"{path}: unknown format (a folder of CIF files, or a file ending in {known})")
 
@@ -256,6 +272,7 @@ def user_source(
     """
     path = Path(path)
     fmt = detect_format(path)
+    labels_path = None
     if fmt in ("cif_folder", "cif_zip"):
         default = path / "labels.csv" if fmt == "cif_folder" else path.with_name("labels.csv")
         labels_path = Path(labels) if labels else default
@@ -264,12 +281,25 @@ def user_source(
                 f"{path} needs a labels CSV keyed by {id_column!r}: {labels_path} does not exist "
                 "(give it with --labels)"
             )
-        return CifArchiveSource(path, labels_path, targets=list(targets), id_column=id_column)
+    return _format_source(path, fmt, list(targets), id_column, cif_column, labels_path)
+
+
+def _format_source(
+    path: Path,
+    fmt: str,
+    targets: list[str],
+    id_column: str,
+    cif_column: str,
+    labels: Path | None,
+) -> Source:
+    """The source of ``path`` read as ``fmt`` (a folder or zip without ``labels``: unlabelled)."""
+    if fmt in ("cif_folder", "cif_zip"):
+        return CifArchiveSource(path, labels, targets=targets, id_column=id_column)
     if fmt == "cif_csv":
-        return CifColumnCsvSource(path, list(targets), id_column=id_column, cif_column=cif_column)
+        return CifColumnCsvSource(path, targets, id_column=id_column, cif_column=cif_column)
     if fmt == "json":
-        return JsonRecordsSource(path, list(targets), id_column=id_column, cif_column=cif_column)
-    return AseSource(path, list(targets), id_column=id_column)
+        return JsonRecordsSource(path, targets, id_column=id_column, cif_column=cif_column)
+    return AseSource(path, targets, id_column=id_column)
 
 
 def unlabelled_entries(
@@ -296,6 +326,4 @@ def unlabelled_entries(
     fmt = detect_format(path)
     if fmt == "cif_folder":
         raise ValueError(f"{path} is a folder, not a file of structures")
-    if fmt == "cif_zip":
-        return CifArchiveSource(path, None, targets=[], id_column=id_column).iter_entries()
-    return user_source(path, targets=[], id_column=id_column, cif_column=cif_column).iter_entries()
+    return _format_source(path, fmt, [], id_column, cif_column, None).iter_entries()
