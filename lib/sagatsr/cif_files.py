@@ -73,7 +73,7 @@ def expand_inputs(
     Args:
         inputs: Paths of structure files (CIF, POSCAR), of files of many structures
             (the formats of ``sagatsr prepare``: a CSV or JSON with CIF text, extended
-            XYZ, an ASE database, a zip of CIF files; every record, labels not read),
+            XYZ, an ASE database, a zip of CIF or VASP files; every record, labels not read),
             folders (every CIF and POSCAR file inside, sorted) or glob patterns
             (every match, sorted).
         id_column: Id column or key of the records of a file of many structures.

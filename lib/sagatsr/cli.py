@@ -836,9 +836,9 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument(
         "dataset",
         help="a registered dataset (castelli_perovskites, oqmd_perovskites, mp20_subset, "
-        "jarvis_dft_3d) or the path of your own data: a folder or zip of CIF files with a "
-        "labels CSV, a CSV or JSON with a CIF column, a JSON list of pymatgen structures, "
-        "an extended-XYZ file or an ASE database",
+        "jarvis_dft_3d) or the path of your own data: a folder or zip of CIF or VASP files "
+        "(<id>.cif, <id>.vasp) with a labels CSV, a CSV or JSON with a CIF column, a JSON "
+        "list of pymatgen structures, an extended-XYZ file or an ASE database",
     )
     prepare.add_argument("--raw", default=None, help="mirror-layout folder (default: the mirror)")
     prepare.add_argument("--out", required=True, type=Path, help="output folder")
@@ -914,7 +914,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="structures",
         nargs="+",
         help="CIF files (.cif, .cif.gz), VASP files (POSCAR*, CONTCAR*, *.vasp), files of "
-        "many structures (.csv/.json with CIF text, .extxyz, ASE .db, .zip of CIF files; "
+        "many structures (.csv/.json with CIF text, .extxyz, ASE .db, .zip of CIF or VASP files; "
         "every record), folders or glob patterns ('dir/*.cif')",
     )
     predict.add_argument(

@@ -4,7 +4,7 @@ import pytest
 from pymatgen.core import Lattice, Structure
 from pymatgen.io.vasp import Poscar
 
-from sagatsr.data.poscar import PoscarError, is_poscar_name, read_poscar
+from sagatsr.data.poscar import PoscarError, is_poscar_name, poscar_stem, read_poscar
 
 SRTIO3 = Structure(
     Lattice.cubic(3.905),
@@ -17,6 +17,13 @@ def test_names_of_vasp_structure_files_are_recognised() -> None:
     names = ["POSCAR", "CONTCAR", "POSCAR_relaxed", "contcar.1", "SrTiO3.vasp", "x.POSCAR"]
     assert all(is_poscar_name(n) for n in [*names, *(f"{n}.gz" for n in names)])
     assert not any(is_poscar_name(n) for n in ["x.cif", "OUTCAR", "vasprun.xml", "notes.txt"])
+
+
+def test_a_vasp_file_named_after_its_structure_gives_its_id() -> None:
+    stems = {"mp-5229.vasp": "mp-5229", "SrTiO3.POSCAR": "SrTiO3", "a.b.vasp.gz": "a.b"}
+    assert {name: poscar_stem(name) for name in stems} == stems
+    for name in ["POSCAR", "CONTCAR_relaxed", "POSCAR.gz", ".vasp", "._x.vasp", "x.cif", "x.gz"]:
+        assert poscar_stem(name) is None, name
 
 
 def test_a_poscar_reads_as_its_structure_with_selective_dynamics_too() -> None:

@@ -2,8 +2,10 @@
 
 import gzip
 
+import numpy as np
 import pytest
 
+from sagatsr.data.cif import read_cif
 from sagatsr.data.sources import CifArchiveSource, CifColumnCsvSource, read_label_rows
 from tests.support.datasets import GOOD, cif, write_mirror_dataset
 
@@ -156,4 +158,51 @@ def test_gzip_compressed_cif_files_are_read_and_damaged_ones_reported(tmp_path, 
     else:
         (structures / "a.cif").write_text(cif(GOOD["p-2"]))
     with pytest.raises(ValueError, match=r"two structures for id 'a': .*a\.cif\b.* and .*a\.cif"):
+        list(source.iter_entries())
+
+
+@pytest.mark.parametrize("zipped", [True, False])
+def test_vasp_files_named_by_id_are_read_through_cif_and_bad_ones_reported(
+    tmp_path, zipped
+) -> None:
+    import zipfile
+
+    from pymatgen.io.vasp import Poscar
+
+    poscar = Poscar(GOOD["p-1"]).get_str()
+    files = {
+        "a.vasp": poscar.encode(),
+        "b.poscar.gz": gzip.compress(Poscar(GOOD["p-2"]).get_str().encode()),
+        "c.vasp": "\n".join(poscar.splitlines()[:9]).encode(),  # cut short
+        "d.cif": cif(GOOD["p-6"]).encode(),
+        "POSCAR": poscar.encode(),  # no id in its name: not an entry
+    }
+    structures = tmp_path / ("structures.zip" if zipped else "structures")
+    if zipped:
+        with zipfile.ZipFile(structures, "w") as archive:
+            for name, data in files.items():
+                archive.writestr(name, data)
+    else:
+        structures.mkdir()
+        for name, data in files.items():
+            (structures / name).write_bytes(data)
+    (tmp_path / "labels.csv").write_text("id,gap\na,1\nb,2\nc,3\nd,4\n")
+    source = CifArchiveSource(structures, tmp_path / "labels.csv", ["gap"])
+    entries = {e.id: e for e in source.iter_entries()}
+    assert list(entries) == ["a", "b", "c", "d"]
+    for name, original in (("a", GOOD["p-1"]), ("b", GOOD["p-2"])):
+        parsed = read_cif(entries[name].cif_text)
+        assert parsed.species == original.species
+        assert np.allclose(parsed.lattice.matrix, original.lattice.matrix, atol=1e-6)
+        assert np.allclose(parsed.frac_coords, original.frac_coords, atol=1e-6)
+    assert entries["a"].origin.endswith("a.vasp") and entries["b"].structure_error is None
+    assert entries["c"].cif_text is None
+    assert entries["c"].structure_error.startswith("VASP file: truncated or unparsable POSCAR")
+    assert entries["d"].cif_text == cif(GOOD["p-6"])
+    if zipped:
+        with zipfile.ZipFile(structures, "a") as archive:
+            archive.writestr("d.vasp", poscar)
+    else:
+        (structures / "d.vasp").write_text(poscar)
+    with pytest.raises(ValueError, match=r"two structures for id 'd'"):
         list(source.iter_entries())

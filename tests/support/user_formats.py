@@ -7,7 +7,16 @@ from pymatgen.core import Lattice, Structure
 from tests.support.datasets import GOOD, cif
 
 #: The formats :func:`write_format` writes.
-USER_FORMATS = ("folder", "zip", "csv", "json_cif", "json_structures", "extxyz", "ase_db")
+USER_FORMATS = (
+    "folder",
+    "zip",
+    "vasp_zip",
+    "csv",
+    "json_cif",
+    "json_structures",
+    "extxyz",
+    "ase_db",
+)
 
 #: Two perovskites and a non-perovskite (rock salt) with a band gap each.
 ROCK_SALT = Structure.from_spacegroup(
@@ -22,24 +31,31 @@ def structures() -> dict[str, Structure]:
 GAPS = {"srtio3": 1.8, "cspbi3": 1.6, "nacl": 5.0}
 
 
-def write_cif_folder(folder, *, zipped=False):
+def write_cif_folder(folder, *, zipped=False, vasp=False):
+    """A folder (or zip beside labels.csv) of ``<id>.cif``, or ``<id>.vasp`` files."""
     import zipfile
+
+    from pymatgen.io.vasp import Poscar
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "labels.csv").write_text("id,gap\n" + "".join(f"{k},{v}\n" for k, v in GAPS.items()))
+    files = {
+        f"{name}.vasp" if vasp else f"{name}.cif": Poscar(s).get_str() if vasp else cif(s)
+        for name, s in structures().items()
+    }
     if zipped:
         with zipfile.ZipFile(folder / "structures.zip", "w") as archive:
-            for name, structure in structures().items():
-                archive.writestr(f"{name}.cif", cif(structure))
+            for name, text in files.items():
+                archive.writestr(name, text)
         return folder / "structures.zip"
-    for name, structure in structures().items():
-        (folder / f"{name}.cif").write_text(cif(structure))
+    for name, text in files.items():
+        (folder / name).write_text(text)
     return folder
 
 
 def write_format(tmp_path, fmt):
-    if fmt in ("folder", "zip"):
-        return write_cif_folder(tmp_path / "data", zipped=fmt == "zip")
+    if fmt in ("folder", "zip", "vasp_zip"):
+        return write_cif_folder(tmp_path / "data", zipped=fmt != "folder", vasp=fmt == "vasp_zip")
     if fmt == "csv":
         import csv
 

@@ -113,6 +113,20 @@ def decode_cif(data: bytes) -> str:
     return data.decode("utf-8-sig", errors="replace")
 
 
+def structure_to_cif(structure: Structure) -> str:
+    """CIF text of a structure (pymatgen's ``CifWriter``), for formats read through CIF.
+
+    Args:
+        structure: Any pymatgen structure.
+
+    Returns:
+        The text, which :func:`read_cif` reads back as the same structure.
+    """
+    from pymatgen.io.cif import CifWriter
+
+    return str(CifWriter(structure))
+
+
 class SeveralStructuresError(ValueError):
     """The CIF text holds more than one structure (one per data block), where one is read."""
 

@@ -2,8 +2,9 @@
 
 A VASP calculation's structure files have no fixed ending: ``POSCAR``, ``CONTCAR``,
 ``POSCAR_relaxed``, ``SrTiO3.vasp``. :func:`is_poscar_name` recognises these names
-(gzip-compressed too), :func:`read_poscar` parses the text with pymatgen's
-``Poscar``. pymatgen names the species of a VASP 4 file (no line of element
+(gzip-compressed too), :func:`poscar_stem` the id of a file named after its structure
+(``<id>.vasp``, as in a dataset folder), :func:`read_poscar` parses the text with
+pymatgen's ``Poscar``. pymatgen names the species of a VASP 4 file (no line of element
 symbols) H, He, Li, ... in order, with a warning: a structure of the wrong
 elements. That file is refused here instead.
 """
@@ -26,6 +27,26 @@ _GUESSED_SPECIES = "cannot be determined"
 
 class PoscarError(ValueError):
     """POSCAR text that cannot be read as the structure it describes."""
+
+
+def poscar_stem(name: str) -> str | None:
+    """The id a VASP file named after its content gives: the name without its ending.
+
+    Args:
+        name: A file name (no folder), e.g. ``"mp-5229.vasp"``, ``"SrTiO3.poscar.gz"``.
+
+    Returns:
+        The name without ``.vasp`` or ``.poscar`` (and ``.gz``; any letter case), or
+        ``None`` for any other name, for macOS metadata (``._name.vasp``), and for
+        ``POSCAR``-style names, which do not name a structure.
+    """
+    if name.startswith("._"):
+        return None
+    base = name[:-3] if name.lower().endswith(".gz") else name
+    for suffix in POSCAR_SUFFIXES:
+        if base.lower().endswith(suffix) and len(base) > len(suffix):
+            return base[: -len(suffix)]
+    return None
 
 
 def is_poscar_name(name: str) -> bool:

@@ -4,9 +4,9 @@ A source never parses or judges an entry: parsing CIF text, checking labels and
 deciding what to skip is :mod:`sagatsr.data.validation`'s job, so every source
 reports bad input the same way.
 
-* :class:`CifArchiveSource`: a folder or a zip of ``<id>.cif`` (or ``.cif.gz``) files plus a
-  labels CSV keyed by id (the mirror's format, and the usual format of a
-  user's own data).
+* :class:`CifArchiveSource`: a folder or a zip of ``<id>.cif`` files (or ``.cif.gz``, or
+  VASP files ``<id>.vasp`` / ``<id>.poscar``, read through CIF text) plus a labels CSV
+  keyed by id (the mirror's format, and the usual format of a user's own data).
 * :class:`CifColumnCsvSource`: one CSV with a column of CIF text (MP-20).
 * :class:`EntryListSource`: entries already in memory (downloads from
   matminer, jarvis-tools or OPTIMADE end up here).
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from sagatsr.data.cif import DamagedFileError, cif_stem, decode_cif
+from sagatsr.data.cif import DamagedFileError, cif_stem, decode_cif, structure_to_cif
+from sagatsr.data.poscar import PoscarError, poscar_stem, read_poscar
 from sagatsr.data.records import RawEntry
 
 
@@ -117,14 +118,14 @@ def _split_row(
 
 
 def _members_by_id(path: Path, archive: zipfile.ZipFile) -> dict[str, str]:
-    """``{id: member}`` of a zip's CIF files, wherever in the zip they lie.
+    """``{id: member}`` of a zip's structure files, wherever in the zip they lie.
 
     The metadata macOS adds to zips it writes (``__MACOSX/``, ``._name.cif``) is
     not a structure and is left out.
 
     Raises:
-        ValueError: If two CIF files in different folders of the zip share a name
-            (one id, two structures).
+        ValueError: If two structure files in different folders of the zip share a
+            name (one id, two structures).
     """
     names = [
         name
@@ -134,16 +135,30 @@ def _members_by_id(path: Path, archive: zipfile.ZipFile) -> dict[str, str]:
     return _unique_ids(path, names)
 
 
+def structure_stem(name: str) -> str | None:
+    """The id of a structure file of a dataset folder or zip, from its name.
+
+    Args:
+        name: A file name (no folder).
+
+    Returns:
+        The id of a CIF file (:func:`~sagatsr.data.cif.cif_stem`) or of a VASP file
+        named after its structure (:func:`~sagatsr.data.poscar.poscar_stem`), or
+        ``None`` for any other file (the labels CSV, notes, ``POSCAR``).
+    """
+    return cif_stem(name) or poscar_stem(name)
+
+
 def _unique_ids(where: Path, names: Sequence[str]) -> dict[str, str]:
-    """``{id: name}`` of the CIF files among ``names`` (``.cif`` or ``.cif.gz``).
+    """``{id: name}`` of the structure files among ``names`` (:func:`structure_stem`).
 
     Raises:
-        ValueError: If two files give one id (``x.cif`` and ``x.cif.gz``, or one
-            name in two folders of a zip).
+        ValueError: If two files give one id (``x.cif`` and ``x.cif.gz`` or
+            ``x.vasp``, or one name in two folders of a zip).
     """
     members: dict[str, str] = {}
     for name in names:
-        stem = cif_stem(Path(name).name)
+        stem = structure_stem(Path(name).name)
         if stem is None:
             continue
         if stem in members:
@@ -156,15 +171,18 @@ def _unique_ids(where: Path, names: Sequence[str]) -> dict[str, str]:
 
 @dataclass
 class CifArchiveSource:
-    """CIF files in a folder or zip, labels in a CSV keyed by id.
+    """Structure files in a folder or zip, labels in a CSV keyed by id.
 
     Entries come in the labels file's order; then every structure that has no
     label row (``labels=None``, reported by validation). A label row whose
-    ``<id>.cif`` is absent gives an entry without CIF text (also reported).
+    ``<id>.cif`` is absent gives an entry without CIF text (also reported). A VASP
+    file is parsed here and handed on as CIF text (as every format but CIF is).
 
     Args:
-        structures: A folder or a ``.zip`` of ``<id>.cif`` files (or ``<id>.cif.gz``;
-            a damaged compressed file is reported as that entry's structure error).
+        structures: A folder or a ``.zip`` of ``<id>.cif`` files (or ``<id>.cif.gz``,
+            ``<id>.vasp``, ``<id>.poscar``, compressed or not; a damaged compressed
+            file or an unreadable VASP file is reported as that entry's structure
+            error).
         labels: The labels CSV (``.csv`` or ``.csv.gz``), or ``None`` for structures
             without labels (prediction).
         targets: Target column names.
@@ -185,7 +203,7 @@ class CifArchiveSource:
         return f"{self.structures}" + ("" if self.labels is None else f" + {self.labels}")
 
     def _cif_names(self) -> tuple[dict[str, str], zipfile.ZipFile | None]:
-        """``{id: member or file path}`` of every CIF file and the open zip (if any)."""
+        """``{id: member or file path}`` of every structure file and the open zip (if any)."""
         if self.structures.is_dir():
             files = sorted(str(f) for f in self.structures.iterdir() if f.is_file())
             return _unique_ids(self.structures, files), None
@@ -246,17 +264,29 @@ class CifArchiveSource:
                     f"{table} (id {entry_id}; {entry_id}.cif in {self.structures} "
                     "is a folder, not a file)"
                 )
-            return f"{table} (id {entry_id}; no {entry_id}.cif in {self.structures})"
+            return (
+                f"{table} (id {entry_id}; no {entry_id}.cif or {entry_id}.vasp in "
+                f"{self.structures})"
+            )
         return f"{self.structures.name}:{Path(member).name}"
 
     @staticmethod
     def _read(member: str, archive: zipfile.ZipFile | None) -> tuple[str | None, str | None]:
-        """``(text, None)``, or ``(None, reason)`` for a damaged compressed file."""
+        """``(CIF text, None)``, or ``(None, reason)`` when there is no structure.
+
+        No structure: a damaged compressed file, or a VASP file that cannot be read.
+        """
         data = archive.read(member) if archive is not None else Path(member).read_bytes()
         try:
-            return decode_cif(data), None
+            text = decode_cif(data)
         except DamagedFileError as error:
             return None, str(error)
+        if poscar_stem(Path(member).name) is None:
+            return text, None
+        try:
+            return structure_to_cif(read_poscar(text)), None
+        except PoscarError as error:
+            return None, f"VASP file: {error}"
 
 
 @dataclass

@@ -3,8 +3,9 @@
 ==========================  ======================================================
 path                        read as
 ==========================  ======================================================
-a folder, a ``.zip``        ``<id>.cif`` (or ``<id>.cif.gz``) files plus a labels
-                            CSV keyed by id
+a folder, a ``.zip``        ``<id>.cif`` (or ``<id>.cif.gz``) files, or VASP files
+                            ``<id>.vasp`` / ``<id>.poscar``, plus a labels CSV
+                            keyed by id
                             (``--labels``; default ``labels.csv`` inside the folder
                             or beside the zip)
 ``.csv``, ``.csv.gz``       one row per entry with a column of CIF text
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sagatsr.data.cif import structure_to_cif
 from sagatsr.data.records import RawEntry
 from sagatsr.data.sources import CifArchiveSource, CifColumnCsvSource, Source
 
@@ -43,12 +45,6 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "ase_db": (".db",),
     "cif_zip": (".zip",),
 }
-
-
-def _cif_from_structure(structure: Any) -> str:
-    from pymatgen.io.cif import CifWriter
-
-    return str(CifWriter(structure))
 
 
 def _label(value: Any) -> str | None:
@@ -121,7 +117,7 @@ class JsonRecordsSource:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return _cif_from_structure(Structure.from_dict(values)), None
+                return structure_to_cif(Structure.from_dict(values)), None
         except Exception as error:  # reported by validation with the record's origin
             return "", (
                 "the 'structure' field is not a pymatgen Structure dict "
@@ -190,7 +186,7 @@ class AseSource:
                 error = f"no periodic cell (cell rank {atoms.cell.rank}; a crystal needs 3)"
             else:
                 try:
-                    cif = _cif_from_structure(AseAtomsAdaptor.get_structure(atoms))
+                    cif = structure_to_cif(AseAtomsAdaptor.get_structure(atoms))
                 except Exception as failure:  # reported by validation with the origin
                     error = f"ase atoms to structure: {type(failure).__name__}: {failure}"
             skip = {self.id_column, *self.targets}
@@ -253,7 +249,9 @@ def detect_format(path: Path) -> str:
     if fmt is not None:
         return fmt
     known = ", ".join(s for suffixes in FORMATS.values() for s in suffixes)
-    raise ValueError(f"{path}: unknown format (a folder of CIF files, or a file ending in {known})")
+    raise ValueError(
+        f"{path}: unknown format (a folder of CIF or VASP files, or a file ending in {known})"
+    )
 
 
 def user_source(
@@ -308,7 +306,7 @@ def unlabelled_entries(
     """Every structure of a file of many structures, its labels not read (for prediction).
 
     Args:
-        path: A file in one of :data:`FORMATS` (a zip of CIF files needs no labels
+        path: A file in one of :data:`FORMATS` (a zip of structure files needs no labels
             CSV here).
         id_column: Id column or key (records without it are named by their origin).
         cif_column: Column or field of CIF text (CSV, JSON).
