@@ -802,7 +802,16 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sagatsr`` command."""
     from sagatsr.graphs.config import NeighborConfig
 
-    parser = argparse.ArgumentParser(prog="sagatsr", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="sagatsr",
+        description="SA-GAT-SR: graph attention networks that rank the physical features "
+        "they use, and formulas distilled from them, for crystal properties.",
+        epilog="A dataset of your own, end to end: sagatsr prepare DATA --name mine --target "
+        "COLUMN:UNIT --out prepared/mine; sagatsr train prepared/mine --out models/mine (one "
+        "run per target, RUN = models/mine/COLUMN); sagatsr analyze RUN; sagatsr distill RUN; "
+        "sagatsr predict RUN STRUCTURES. "
+        "'sagatsr COMMAND --help' for each command; the README for the rest.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
