@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sagatsr.cif_files import PendingFiles, read_files
+from sagatsr.cif_files import PendingFiles, expand_inputs, read_files
 from sagatsr.graphs.neighbors import NeighborConfig
 from sagatsr.predict import Predictor
 from tests.support.datasets import GOOD, cif
@@ -99,3 +99,26 @@ def test_a_model_that_cannot_be_loaded_is_named_and_exits_1(model_dir, many_file
     assert done.returncode == 1 and done.stdout == ""
     assert f"{broken / 'model' / 'state.pt'} is not a readable model state" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_tree_of_calculation_folders_is_read_through_a_pattern(tmp_path) -> None:
+    calcs = tmp_path / "calcs"
+    for name in ("a", "b"):
+        (calcs / name).mkdir(parents=True)
+        (calcs / name / "CONTCAR").write_text("poscar text")
+        (calcs / name / "OUTCAR").write_text("not a structure")
+    (calcs / "b" / "relax" / "deep").mkdir(parents=True)
+    (calcs / "b" / "relax" / "deep" / "x.cif").write_text("cif text")
+    [folder] = expand_inputs([calcs])
+    assert "is a folder with no CIF" in folder.error and "2 subfolders are not searched" in (
+        folder.error
+    )
+    assert str(calcs / "*" / "CONTCAR") in folder.error
+    contcars = expand_inputs([str(calcs / "*" / "CONTCAR")])
+    assert [item.path for item in contcars] == [str(calcs / n / "CONTCAR") for n in ("a", "b")]
+    assert all(item.error == "" for item in contcars)
+    [deep] = expand_inputs([str(calcs / "**" / "*.cif")])  # ** reaches any depth
+    assert deep.path == str(calcs / "b" / "relax" / "deep" / "x.cif") and deep.error == ""
+    (tmp_path / "empty").mkdir()
+    [empty] = expand_inputs([tmp_path / "empty"])
+    assert "subfolders" not in empty.error

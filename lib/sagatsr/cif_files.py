@@ -74,8 +74,9 @@ def expand_inputs(
         inputs: Paths of structure files (CIF, POSCAR), of files of many structures
             (the formats of ``sagatsr prepare``: a CSV or JSON with CIF text, extended
             XYZ, an ASE database, a zip of CIF or VASP files; every record, labels not read),
-            folders (every CIF and POSCAR file inside, sorted) or glob patterns
-            (every match, sorted).
+            folders (every CIF and POSCAR file inside, sorted; subfolders are not
+            searched) or glob patterns (every match, sorted; ``**`` reaches any
+            depth, as in ``'calcs/**/CONTCAR'``).
         id_column: Id column or key of the records of a file of many structures.
         cif_column: Column or field of their CIF text (CSV, JSON).
 
@@ -95,13 +96,11 @@ def expand_inputs(
             )
             out.extend(InputItem(f) for f in files)
             if not files:
-                out.append(
-                    InputItem(text, error="is a folder with no CIF (.cif, .cif.gz) or POSCAR files")
-                )
+                out.append(InputItem(text, error=_empty_folder_reason(path)))
         elif path.exists():
             out.extend(_file_items(text, id_column, cif_column))
         elif _GLOB_CHARACTERS & set(text):
-            matches = sorted(m for m in glob.glob(text) if Path(m).is_file())
+            matches = sorted(m for m in glob.glob(text, recursive=True) if Path(m).is_file())
             for match in matches:
                 out.extend(_file_items(match, id_column, cif_column))
             if not matches:
@@ -131,6 +130,19 @@ def _file_items(path: str, id_column: str, cif_column: str) -> list[InputItem]:
         else:
             items.append(InputItem(path, record, text=entry.cif_text))
     return items
+
+
+def _empty_folder_reason(folder: Path) -> str:
+    """Why a folder given to predict yields nothing, with a pattern for one of subfolders."""
+    reason = "is a folder with no CIF (.cif, .cif.gz) or POSCAR files"
+    subfolders = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    if subfolders:
+        example = Path(folder, "*", "CONTCAR")
+        reason += (
+            f" (its {len(subfolders)} subfolders are not searched: give a pattern such as "
+            f"'{example}' or '{Path(folder, '**', '*.cif')}')"
+        )
+    return reason
 
 
 def _structure_name(name: str) -> bool:
