@@ -125,3 +125,31 @@ def test_describe_points_at_the_graph_failures(tmp_path) -> None:
     described = PreparedDataset(tmp_path, manifest).describe()
     assert "validation:" not in described
     assert described.endswith(f"graph failures: 2; each in {tmp_path / 'graph_failures.csv'}")
+
+
+def test_describe_names_an_empty_validation_or_test_part(tmp_path) -> None:
+    (tmp_path / "validation.csv").write_text("id,origin,kind,detail,action\n")
+    manifest = {
+        "dataset": "mine",
+        "n_entries": 3,
+        "n_records": 3,
+        "n_skipped": 0,
+        "n_graphs": 3,
+        "n_graph_failures": 0,
+        "subset_counts": {"all": 3},
+        "graph_seconds": 0.1,
+        "n_graphs_from_cache": 0,
+        "seconds": 0.2,
+        "splits": {
+            "all": {
+                "random": {"train": 3, "val": 0, "test": 0},
+                "mine": {"train": 2, "val": 1, "test": 1},
+            },
+            "ABO3": {"random": {"train": 1, "val": 0, "test": 0}},  # a subset: not named
+        },
+    }
+    described = PreparedDataset(tmp_path, manifest).describe()
+    assert described.splitlines()[-1].startswith(
+        "split all/random has no val or test structures (train 3, val 0, test 0)"
+    )
+    assert "all/mine" not in described and "ABO3" not in described

@@ -173,7 +173,7 @@ class PreparedDataset:
         )
 
     def _problems_line(self) -> str:
-        """What validation and graph building flagged, and where each case is listed."""
+        """What validation and graph building flagged (each case's file), and empty split parts."""
         table = self.validation_table()
         lines = ""
         if not table.empty:
@@ -181,6 +181,16 @@ class PreparedDataset:
                 f"{row.count} {row.kind} ({row.action})" for row in table.itertuples(index=False)
             )
             lines += f"\nvalidation: {counts}; each in {self.out_dir / 'validation.csv'}"
+        for split, parts in self.manifest.get("splits", {}).get("all", {}).items():
+            names = ("train", "val", "test")
+            empty = [part for part in names if not parts.get(part)]
+            if empty:
+                sizes = ", ".join(f"{part} {parts.get(part, 0)}" for part in names)
+                lines += (
+                    f"\nsplit all/{split} has no {' or '.join(empty)} structures ({sizes}): "
+                    "training needs train and validation structures; add structures or give "
+                    "the parts with --split-column"
+                )
         if self.manifest["n_graph_failures"]:
             lines += (
                 f"\ngraph failures: {self.manifest['n_graph_failures']}; each in "
