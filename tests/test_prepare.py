@@ -108,27 +108,8 @@ def test_prepare_the_mirror_heads_of_all_three_datasets(tmp_path) -> None:
         assert len(records) == m["n_records"]
 
 
-def test_describe_points_at_the_graph_failures(tmp_path) -> None:
-    (tmp_path / "validation.csv").write_text("id,origin,kind,detail,action\n")
-    manifest = {
-        "dataset": "mine",
-        "n_entries": 3,
-        "n_records": 3,
-        "n_skipped": 0,
-        "n_graphs": 1,
-        "n_graph_failures": 2,
-        "subset_counts": {"all": 1},
-        "graph_seconds": 0.1,
-        "n_graphs_from_cache": 0,
-        "seconds": 0.2,
-    }
-    described = PreparedDataset(tmp_path, manifest).describe()
-    assert "validation:" not in described
-    assert described.endswith(f"graph failures: 2; each in {tmp_path / 'graph_failures.csv'}")
-
-
-def test_describe_names_an_empty_validation_or_test_part(tmp_path) -> None:
-    (tmp_path / "validation.csv").write_text("id,origin,kind,detail,action\n")
+def _manifest(**overrides):
+    """The manifest fields ``describe`` reads: 3 entries, all valid, all with graphs."""
     manifest = {
         "dataset": "mine",
         "n_entries": 3,
@@ -140,14 +121,29 @@ def test_describe_names_an_empty_validation_or_test_part(tmp_path) -> None:
         "graph_seconds": 0.1,
         "n_graphs_from_cache": 0,
         "seconds": 0.2,
-        "splits": {
+    }
+    return {**manifest, **overrides}
+
+
+def test_describe_points_at_the_graph_failures(tmp_path) -> None:
+    (tmp_path / "validation.csv").write_text("id,origin,kind,detail,action\n")
+    manifest = _manifest(n_graphs=1, n_graph_failures=2, subset_counts={"all": 1})
+    described = PreparedDataset(tmp_path, manifest).describe()
+    assert "validation:" not in described
+    assert described.endswith(f"graph failures: 2; each in {tmp_path / 'graph_failures.csv'}")
+
+
+def test_describe_names_an_empty_validation_or_test_part(tmp_path) -> None:
+    (tmp_path / "validation.csv").write_text("id,origin,kind,detail,action\n")
+    manifest = _manifest(
+        splits={
             "all": {
                 "random": {"train": 3, "val": 0, "test": 0},
                 "mine": {"train": 2, "val": 1, "test": 1},
             },
             "ABO3": {"random": {"train": 1, "val": 0, "test": 0}},  # a subset: not named
-        },
-    }
+        }
+    )
     described = PreparedDataset(tmp_path, manifest).describe()
     assert described.splitlines()[-1].startswith(
         "split all/random has no val or test structures (train 3, val 0, test 0)"

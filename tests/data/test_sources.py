@@ -127,15 +127,10 @@ def test_cif_column_csv_source_reads_gzip(tmp_path) -> None:
     assert entries[1].cif_text == "" and entries[1].origin == "mp.csv.gz:data row 2"
 
 
-@pytest.mark.parametrize("zipped", [True, False])
-def test_gzip_compressed_cif_files_are_read_and_damaged_ones_reported(tmp_path, zipped) -> None:
+def _write_structures(tmp_path, files: dict[str, bytes], *, zipped: bool):
+    """``files`` (name to bytes) in ``tmp_path/structures.zip`` or the folder ``structures``."""
     import zipfile
 
-    files = {
-        "a.cif.gz": gzip.compress(cif(GOOD["p-1"]).encode()),
-        "b.cif": cif(GOOD["p-2"]).encode(),
-        "c.CIF.GZ": gzip.compress(cif(GOOD["p-1"]).encode())[:30],  # cut short
-    }
     structures = tmp_path / ("structures.zip" if zipped else "structures")
     if zipped:
         with zipfile.ZipFile(structures, "w") as archive:
@@ -145,6 +140,19 @@ def test_gzip_compressed_cif_files_are_read_and_damaged_ones_reported(tmp_path, 
         structures.mkdir()
         for name, data in files.items():
             (structures / name).write_bytes(data)
+    return structures
+
+
+@pytest.mark.parametrize("zipped", [True, False])
+def test_gzip_compressed_cif_files_are_read_and_damaged_ones_reported(tmp_path, zipped) -> None:
+    import zipfile
+
+    files = {
+        "a.cif.gz": gzip.compress(cif(GOOD["p-1"]).encode()),
+        "b.cif": cif(GOOD["p-2"]).encode(),
+        "c.CIF.GZ": gzip.compress(cif(GOOD["p-1"]).encode())[:30],  # cut short
+    }
+    structures = _write_structures(tmp_path, files, zipped=zipped)
     (tmp_path / "labels.csv").write_text("id,gap\na,1\nb,2\nc,3\n")
     source = CifArchiveSource(structures, tmp_path / "labels.csv", ["gap"])
     entries = {e.id: e for e in source.iter_entries()}
@@ -177,15 +185,7 @@ def test_vasp_files_named_by_id_are_read_through_cif_and_bad_ones_reported(
         "d.cif": cif(GOOD["p-6"]).encode(),
         "POSCAR": poscar.encode(),  # no id in its name: not an entry
     }
-    structures = tmp_path / ("structures.zip" if zipped else "structures")
-    if zipped:
-        with zipfile.ZipFile(structures, "w") as archive:
-            for name, data in files.items():
-                archive.writestr(name, data)
-    else:
-        structures.mkdir()
-        for name, data in files.items():
-            (structures / name).write_bytes(data)
+    structures = _write_structures(tmp_path, files, zipped=zipped)
     (tmp_path / "labels.csv").write_text("id,gap\na,1\nb,2\nc,3\nd,4\n")
     source = CifArchiveSource(structures, tmp_path / "labels.csv", ["gap"])
     entries = {e.id: e for e in source.iter_entries()}
