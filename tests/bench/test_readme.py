@@ -17,6 +17,20 @@ def test_the_readme_agrees_with_the_result_files() -> None:
     assert rendered == text, "README figures differ from reports/metrics: run `sagatsr readme`"
 
 
+def _github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_within_the_readme_reaches_a_heading_and_every_section_is_listed() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^(#{2,3}) (.+)$", text, flags=re.MULTILINE)
+    anchors = {_github_anchor(title) for _, title in headings}
+    links = set(re.findall(r"\]\(#([^)]+)\)", text))
+    assert links - anchors == set(), "README links to headings it does not have"
+    assert anchors - links == set(), "README sections missing from its contents list"
+
+
 def test_every_renderer_has_a_block_in_the_readme() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in SECTIONS:
