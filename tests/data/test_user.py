@@ -196,3 +196,14 @@ def test_unusable_structures_in_json_and_ase_files_are_named(tmp_path) -> None:
     not_a_db.write_text("not sqlite")
     with pytest.raises(ValueError, match=r"data\.db is not a readable ASE database"):
         list(user_source(not_a_db, targets=["gap"]).iter_entries())
+
+
+@pytest.mark.parametrize(("fmt", "first"), [("ase_db", 1), ("extxyz", 0)])
+def test_records_without_an_id_are_named_by_the_number_their_origin_shows(
+    tmp_path, fmt, first
+) -> None:
+    path = write_format(tmp_path, fmt)
+    entries = list(user_source(path, targets=["gap"], id_column="no_such_key").iter_entries())
+    kind = "row" if fmt == "ase_db" else "frame"
+    for n, entry in enumerate(entries, start=first):
+        assert entry.id == f"{path.stem}-{n}" and entry.origin == f"{path.name}:{kind} {n}"

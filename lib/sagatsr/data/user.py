@@ -132,7 +132,8 @@ class AseSource:
     Args:
         path: An ``.xyz`` / ``.extxyz`` file or an ASE ``.db`` database.
         targets: Target keys (info keys of a frame, key-value pairs of a row).
-        id_column: Key of the id (default for frames without it: ``<file>-<index>``).
+        id_column: Key of the id (for a record without it: ``<file stem>-<n>``, ``n`` the
+            database row id or the frame index, as its origin shows).
     """
 
     path: Path
@@ -143,8 +144,13 @@ class AseSource:
         """Where the entries come from."""
         return str(self.path)
 
-    def _records(self) -> Iterator[tuple[str, Any, dict[str, Any]]]:
-        """``(origin, atoms, key-values)`` per frame or row."""
+    def _records(self) -> Iterator[tuple[str, str, Any, dict[str, Any]]]:
+        """``(default id, origin, atoms, key-values)`` per frame or row.
+
+        The default id (for a record without the id key) is ``<file stem>-<n>``, ``n``
+        the number the origin shows: the row's id in a database (from 1), the frame's
+        index in a file (from 0).
+        """
         path = Path(self.path)
         if path.suffix == ".db":
             import sqlite3
@@ -157,13 +163,14 @@ class AseSource:
                 raise ValueError(f"{path} is not a readable ASE database ({error})") from None
             for row in rows:
                 values = {**row.key_value_pairs, **{k: v for k, v in row.data.items()}}
-                yield f"{path.name}:row {row.id}", row.toatoms(), values
+                yield f"{path.stem}-{row.id}", f"{path.name}:row {row.id}", row.toatoms(), values
         else:
             from ase.io import iread
 
             try:
                 for index, atoms in enumerate(iread(str(path), index=":", format="extxyz")):
-                    yield f"{path.name}:frame {index}", atoms, dict(atoms.info)
+                    origin = f"{path.name}:frame {index}"
+                    yield f"{path.stem}-{index}", origin, atoms, dict(atoms.info)
             except Exception as error:
                 raise ValueError(f"{path} is not a readable extended-XYZ file ({error})") from None
 
@@ -175,10 +182,9 @@ class AseSource:
         """
         from pymatgen.io.ase import AseAtomsAdaptor
 
-        stem = Path(self.path).stem
         records = list(self._records())
-        _check_keys(self.path, [values for _, _, values in records], self.targets)
-        for index, (origin, atoms, values) in enumerate(records):
+        _check_keys(self.path, [values for _, _, _, values in records], self.targets)
+        for default_id, origin, atoms, values in records:
             cif, error = "", None
             if not len(atoms):
                 error = "no atoms"
@@ -191,7 +197,7 @@ class AseSource:
                     error = f"ase atoms to structure: {type(failure).__name__}: {failure}"
             skip = {self.id_column, *self.targets}
             yield RawEntry(
-                id=str(values.get(self.id_column, f"{stem}-{index}")),
+                id=str(values.get(self.id_column, default_id)),
                 origin=origin,
                 cif_text=cif,
                 structure_error=error,
