@@ -745,6 +745,8 @@ def _cmd_benchmark_predict(args: argparse.Namespace) -> int:
     from sagatsr.bench.predict_speed import measure_on_mirror_cifs
     from sagatsr.config import mirror_root
 
+    if args.baseline_cli and args.baseline_commit:
+        raise UsageError("give --baseline-cli or --baseline-commit, not both")
     mirror = mirror_root(args.raw)
     if mirror is None:
         raise FileNotFoundError(
@@ -752,8 +754,9 @@ def _cmd_benchmark_predict(args: argparse.Namespace) -> int:
         )
     result = measure_on_mirror_cifs(
         args.model,
-        Path(mirror) / "castelli_perovskites" / "structures.zip",
+        mirror,
         n_files=args.n_files,
+        baseline_commit=args.baseline_commit or None,
         workers=args.workers,
         batch_size=args.batch_size,
         baseline_cli=shlex.split(args.baseline_cli) if args.baseline_cli else None,
@@ -1301,6 +1304,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict_speed.add_argument(
         "--baseline-label", default="", help="what the baseline is (e.g. its commit)"
+    )
+    predict_speed.add_argument(
+        "--baseline-commit",
+        default="",
+        help="time this earlier commit's sagatsr predict as the baseline: its lib/ from git, "
+        "with a model of MODEL's architecture that it prepares (--n-files Castelli "
+        "structures) and trains for one epoch",
     )
     predict_speed.add_argument("--out", default="reports/metrics/predict.json", type=Path)
     predict_speed.set_defaults(handler=_cmd_benchmark_predict, runs_network=True)

@@ -11,15 +11,21 @@ files, imports and model loading included, in a fresh process. An optional
 ``baseline_cli`` (another command line, for example an earlier release's
 ``sagatsr predict`` from a git worktree) is timed the same way on the same
 files; each command must print one line per file and no error.
+:func:`baseline_from_commit` builds that baseline from the project's own history:
+the ``lib/`` of an earlier commit (``git archive``), a slice of the Castelli mirror
+prepared by that code, a model of the measured model's architecture trained by it
+for one epoch, and its ``sagatsr predict`` command.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import zipfile
@@ -74,6 +80,149 @@ def time_command_line(argv: Sequence[str], files: Sequence[str]) -> dict[str, An
     }
 
 
+#: Options of ``sagatsr train`` that fix a model's architecture, and their config fields
+#: (the earliest commits' ``train`` has these; other fields keep that code's defaults).
+ARCHITECTURE_OPTIONS = {
+    "--embedding": "embedding",
+    "--hidden": "hidden",
+    "--heads": "heads",
+    "--layers": "layers",
+    "--edge-dim": "edge_dim",
+    "--dropout": "dropout",
+}
+
+
+def _run_step(argv: Sequence[str], what: str) -> None:
+    """Run one step of building a baseline; a failure names it with the end of its output."""
+    done = subprocess.run(list(argv), capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
+        raise RuntimeError(f"{what} failed (exit {done.returncode}): {shlex.join(argv)}\n{tail}")
+
+
+def export_commit_lib(commit: str, dest: Path, *, repo: str | os.PathLike[str] = ".") -> str:
+    """Write the ``lib/`` folder of a commit of the project's repository into ``dest``.
+
+    Args:
+        commit: Any revision git understands (``bd33122``, a tag, ``HEAD``).
+        dest: Folder to write ``dest/lib`` into.
+        repo: A folder inside the repository.
+
+    Returns:
+        The commit's full hash.
+
+    Raises:
+        ValueError: If ``repo`` is not in a git repository, or it has no such commit
+            (a shallow clone may lack it); git's message is included.
+    """
+    sha = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if sha.returncode != 0:
+        raise ValueError(
+            f"no commit {commit!r} in the git repository at {Path(repo).resolve()} "
+            f"(a shallow clone may lack it) {sha.stderr.strip()}".rstrip()
+        )
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", sha.stdout.strip(), "lib"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise ValueError(f"git archive of {commit!r} failed: {archive.stderr.decode().strip()}")
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+    return sha.stdout.strip()
+
+
+def baseline_from_commit(
+    commit: str,
+    model_dir: str | os.PathLike[str],
+    mirror: str | os.PathLike[str],
+    work: Path,
+    *,
+    n_entries: int = 2000,
+    repo: str | os.PathLike[str] = ".",
+) -> tuple[list[str], str, dict[str, Any]]:
+    """The ``sagatsr predict`` command of an earlier commit, with a model trained by that code.
+
+    The commit's ``lib/`` is exported into ``work``; that code prepares the first
+    ``n_entries`` Castelli structures of the mirror and trains a model of
+    ``model_dir``'s architecture (:data:`ARCHITECTURE_OPTIONS`) on them for one
+    epoch (its accuracy does not matter, only its size).
+
+    Args:
+        commit: The earlier revision.
+        model_dir: The model whose architecture the baseline's copies.
+        mirror: The dataset mirror (its ``castelli_perovskites`` folder is prepared).
+        work: An empty folder for the code, the prepared slice and the run.
+        n_entries: Structures the earlier code prepares (and trains on).
+        repo: A folder inside the project's git repository.
+
+    Returns:
+        ``(argv, label, details)``: the command line to time (the files are
+        appended), what it is, and the commit and architecture for the result.
+
+    Raises:
+        ValueError: If the commit cannot be exported.
+        RuntimeError: If the earlier code fails to prepare or train; its output is shown.
+    """
+    from sagatsr.model.persistence import read_model_config
+    from sagatsr.train.ensemble import model_dir_of
+
+    config, _ = read_model_config(model_dir_of(model_dir))
+    sha = export_commit_lib(commit, work / "code", repo=repo)
+    code = ["env", f"PYTHONPATH={work / 'code' / 'lib'}", sys.executable, "-m", "sagatsr"]
+    prepared = work / "prepared" / "castelli_perovskites"
+    _run_step(
+        [
+            *code,
+            "prepare",
+            "castelli_perovskites",
+            "--raw",
+            str(mirror),
+            "--out",
+            str(prepared),
+            "--max-entries",
+            str(n_entries),
+            "--workers",
+            "2",
+            "--quiet",
+        ],
+        f"preparing the Castelli slice with the code of {commit}",
+    )
+    architecture = {option: getattr(config, name) for option, name in ARCHITECTURE_OPTIONS.items()}
+    options = [str(part) for pair in architecture.items() for part in pair]
+    _run_step(
+        [
+            *code,
+            "train",
+            str(prepared),
+            "--split",
+            "matbench_fold0",
+            "--target",
+            "e_form",
+            *options,
+            "--epochs",
+            "1",
+            "--out",
+            str(work / "runs"),
+            "--quiet",
+        ],
+        f"training the baseline model with the code of {commit}",
+    )
+    label = (
+        f"sagatsr predict at {sha[:7]} (a model of the same architecture trained by that code "
+        "for one epoch)"
+    )
+    details = {"commit": sha, "architecture": architecture, "n_entries_prepared": n_entries}
+    return [*code, "predict", str(work / "runs" / "e_form" / "model")], label, details
+
+
 def measure_predict_speed(
     model_dir: str | os.PathLike[str],
     files: Sequence[str],
@@ -82,6 +231,7 @@ def measure_predict_speed(
     batch_size: int = 256,
     baseline_cli: Sequence[str] | None = None,
     baseline_label: str = "",
+    baseline_details: dict[str, Any] | None = None,
     out_path: str | os.PathLike[str] | None = None,
     command: str | None = None,
 ) -> dict[str, Any]:
@@ -95,6 +245,8 @@ def measure_predict_speed(
         baseline_cli: Another prediction command line (files are appended) to
             time end to end against ``sagatsr predict``; ``None`` skips it.
         baseline_label: What the baseline is, for the result (e.g. its commit).
+        baseline_details: More about the baseline, kept with its timing (the commit
+            and architecture from :func:`baseline_from_commit`).
         out_path: Write the result JSON here.
         command: Command recorded in the result.
 
@@ -130,7 +282,11 @@ def measure_predict_speed(
     )
     baseline = None
     if baseline_cli:
-        baseline = {**time_command_line(baseline_cli, files), "label": baseline_label}
+        baseline = {
+            **time_command_line(baseline_cli, files),
+            "label": baseline_label,
+            **(baseline_details or {}),
+        }
 
     a = np.array([r.value if r.value is not None else np.nan for r in one_by_one])
     b = np.array([r.value if r.value is not None else np.nan for r in batched])
@@ -176,15 +332,32 @@ def measure_predict_speed(
 
 def measure_on_mirror_cifs(
     model_dir: str | os.PathLike[str],
-    archive: str | os.PathLike[str],
+    mirror: str | os.PathLike[str],
     *,
     n_files: int = 2000,
+    baseline_commit: str | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
-    """:func:`measure_predict_speed` on the first ``n_files`` CIFs of a structures zip."""
+    """:func:`measure_predict_speed` on the first ``n_files`` Castelli CIFs of the mirror.
+
+    Args:
+        model_dir: The model to time.
+        mirror: The dataset mirror (``castelli_perovskites/structures.zip`` is read).
+        n_files: CIF files predicted.
+        baseline_commit: Time this earlier commit's ``sagatsr predict`` as the
+            baseline (:func:`baseline_from_commit`, ``n_files`` structures prepared).
+        **kwargs: Passed on to :func:`measure_predict_speed`.
+    """
     folder = Path(tempfile.mkdtemp(prefix="sagatsr-predict-"))
     try:
-        files = cif_files_from_zip(archive, folder, n_files)
+        files = cif_files_from_zip(
+            Path(mirror) / "castelli_perovskites" / "structures.zip", folder / "cifs", n_files
+        )
+        if baseline_commit:
+            argv, label, details = baseline_from_commit(
+                baseline_commit, model_dir, mirror, folder / "baseline", n_entries=n_files
+            )
+            kwargs.update(baseline_cli=argv, baseline_label=label, baseline_details=details)
         return measure_predict_speed(model_dir, files, **kwargs)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
