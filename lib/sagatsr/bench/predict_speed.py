@@ -134,8 +134,11 @@ def export_commit_lib(commit: str, dest: Path, *, repo: str | os.PathLike[str] =
     if archive.returncode != 0:
         raise ValueError(f"git archive of {commit!r} failed: {archive.stderr.decode().strip()}")
     dest.mkdir(parents=True, exist_ok=True)
+    # The archive is this repository's own code; the "data" filter (Python >= 3.11.4)
+    # refuses links and paths outside ``dest`` where it exists.
+    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(dest, filter="data")
+        tar.extractall(dest, **safe)
     return sha.stdout.strip()
 
 
