@@ -49,6 +49,41 @@ def test_usage_errors_exit_2_and_version_prints(capsys) -> None:
     assert capsys.readouterr().out.strip() == f"sagatsr {__version__}"
 
 
+def test_prepare_never_deletes_a_folder_it_did_not_write(tmp_path, capsys) -> None:
+    mirror = castelli_like(tmp_path / "mirror", n_copies=1)
+    users_data = tmp_path / "data"
+    users_data.mkdir()
+    (users_data / "labels.csv").write_text("id,gap\n")
+    argv = ["prepare", "castelli_perovskites", "--raw", str(mirror), "--quiet"]
+    assert main([*argv, "--out", str(users_data)]) == 1
+    assert "is not a prepared dataset" in capsys.readouterr().err
+    assert (users_data / "labels.csv").read_text() == "id,gap\n"
+
+
+def test_counts_and_output_paths_are_checked_as_parsed(tmp_path, capsys) -> None:
+    import pytest
+
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    cases = [
+        (["prepare", "x", "--out", "o", "--workers", "0"], "at least 1, got '0'"),
+        (["prepare", "x", "--out", "o", "--max-entries", "-3"], "at least 0, got '-3'"),
+        (["predict", "m", "s.cif", "--top", "-1"], "at least 0, got '-1'"),
+        (["predict", "m", "s.cif", "--batch-size", "0"], "at least 1, got '0'"),
+        (["predict", "m", "s.cif", "--csv", str(tmp_path)], "is a folder"),
+        (["prepare", "x", "--out", str(a_file)], "is a file; give the path of a folder"),
+        (["train", "p", "--out", str(a_file / "runs")], "is a file, not a folder"),
+        (["analyze", "r", "--out", str(a_file / "ic.csv")], "is a file, not a folder"),
+        (["benchmark", "featurize", "--out", str(tmp_path)], "is a folder"),
+    ]
+    for argv, message in cases:
+        with pytest.raises(SystemExit) as usage:
+            main(argv)
+        assert usage.value.code == 2, argv
+        assert message in capsys.readouterr().err, argv
+    assert a_file.read_text() == "x"
+
+
 def test_featurize_benchmark_writes_provenance(tmp_path, capsys) -> None:
     mirror = castelli_like(tmp_path / "mirror", n_copies=2)
     out = tmp_path / "featurize.json"

@@ -263,3 +263,14 @@ def test_the_trial_stage_command_parses_with_each_recipe_of_the_full_profile() -
         for key, value in trial["recipe"].items():
             assert getattr(args, key) == value, (name, key)
         build_configs(**trial["recipe"])
+
+
+def test_a_profile_switch_outside_the_root_says_where_to_run(tmp_path) -> None:
+    import pytest
+
+    with pytest.raises(FileNotFoundError, match="in the project's root"):
+        render_params("quick", tmp_path / "profiles")
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "quick.yaml").write_text("epochs: 2\n")
+    with pytest.raises(ValueError, match=r"unknown profile 'full' .*available: quick"):
+        render_params("full", tmp_path / "profiles")

@@ -233,6 +233,13 @@ def test_bad_records_and_unreadable_tables_are_named(model_dir, tmp_path, capsys
         ("no", "", False, True),
     ]
     assert capsys.readouterr().out.startswith(f"{table}[good]: SrTiO3 e_form = ")
+    # --csv naming an input would overwrite the user's structures: refused before any work.
+    before = table.read_bytes()
+    assert main(["predict", str(model_dir), str(table), "--csv", str(table)]) == 2
+    assert "is one of the inputs" in capsys.readouterr().err and table.read_bytes() == before
+    glob_input = str(tmp_path / "cand*.csv")
+    assert main(["predict", str(model_dir), glob_input, "--csv", str(table)]) == 2
+    assert table.read_bytes() == before
 
 
 def test_nan_cells_and_overlapping_atoms_get_their_own_messages(model_dir, tmp_path) -> None:

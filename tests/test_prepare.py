@@ -86,6 +86,29 @@ def test_prepare_never_leaves_a_half_written_folder(tmp_path) -> None:
     assert not out.exists() and list(tmp_path.glob(".prepared*")) == []
 
 
+def test_prepare_refuses_an_output_folder_it_did_not_write(tmp_path) -> None:
+    root = castelli_like(tmp_path / "mirror", n_copies=1)
+    users_data = tmp_path / "data"
+    users_data.mkdir()
+    (users_data / "structures.cif").write_text("precious")
+    with pytest.raises(FileExistsError, match="is not a prepared dataset"):
+        prepare_dataset("castelli_perovskites", raw_root=root, out_dir=users_data)
+    assert (users_data / "structures.cif").read_text() == "precious"
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    with pytest.raises(FileExistsError, match="is a file"):
+        prepare_dataset("castelli_perovskites", raw_root=root, out_dir=a_file)
+    assert a_file.read_text() == "mine"
+    # An empty folder and a dataset prepared before are replaced.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    first = prepare_dataset("castelli_perovskites", raw_root=root, out_dir=empty)
+    (empty / "stale.txt").write_text("from an older run")
+    again = prepare_dataset("castelli_perovskites", raw_root=root, out_dir=empty)
+    assert again.manifest["n_records"] == first.manifest["n_records"]
+    assert not (empty / "stale.txt").exists()
+
+
 def test_prepare_the_mirror_heads_of_all_three_datasets(tmp_path) -> None:
     from tests.support.mirror import mirror_root as test_mirror
     from tests.support.mirror import require_mirror

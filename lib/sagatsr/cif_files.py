@@ -334,6 +334,15 @@ class PendingFiles:
             inputs, config.neighbors, workers=workers, id_column=id_column, cif_column=cif_column
         )
 
+    def reads(self, path: str | os.PathLike[str]) -> bool:
+        """Whether ``path`` is one of the files the structures are read from."""
+        target = Path(path)
+        if not target.exists():
+            return False
+        return any(
+            Path(item.path).exists() and Path(item.path).samefile(target) for item in self.items
+        )
+
     def cancel(self) -> None:
         """Stop reading the files (see :meth:`GraphReading.cancel`)."""
         self._reading.cancel()

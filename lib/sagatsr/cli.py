@@ -34,6 +34,47 @@ def _at_least_one(text: str) -> int:
     return value
 
 
+def _at_least_zero(text: str) -> int:
+    """An argparse type: an integer >= 0 (else a usage error naming the value)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer of at least 0, got {text!r}")
+    return value
+
+
+def _blocking_file(path: Path) -> Path | None:
+    """The first existing non-folder among ``path``'s parents, if any."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return None
+
+
+def _file_to_write(text: str) -> Path:
+    """An argparse type: a file path that can be written (not a folder, not under a file)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give the path of a file to write")
+    blocking = _blocking_file(path)
+    if blocking is not None:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {blocking} is a file, not a folder")
+    return path
+
+
+def _folder_to_write(text: str) -> Path:
+    """An argparse type: a folder path that can be written (not an existing file)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file; give the path of a folder")
+    blocking = _blocking_file(path)
+    if blocking is not None:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {blocking} is a file, not a folder")
+    return path
+
+
 def _fraction(text: str) -> float:
     """An argparse type: a number in (0, 1] (else a usage error naming the value)."""
     try:
@@ -518,6 +559,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         id_column=args.id_column,
         cif_column=args.cif_column,
     )
+    if args.csv is not None and pending.reads(args.csv):
+        pending.cancel()
+        raise UsageError(f"--csv {args.csv} is one of the inputs: give another file to write")
     try:
         from sagatsr.predict import (
             Predictor,
@@ -695,8 +739,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     columns = ["rank", "feature", "label", "site", "mean_ic", "std_ic"]
     ranking = result.global_ranking[columns]
     if args.out:
+        from sagatsr.io_utils import atomic_open
+
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        ranking.to_csv(args.out, index=False)
+        with atomic_open(args.out, "w", newline="", encoding="utf-8") as handle:
+            ranking.to_csv(handle, index=False)
     uniform = 1.0 / len(ranking)
     print(
         f"{result.label}: mean importance coefficients over {len(result.graphs.ids)} "
@@ -821,14 +868,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     snapshot = commands.add_parser("snapshot", help="copy the dataset mirror into data/")
     snapshot.add_argument("--mirror", default=None, help="mirror folder ($SAGATSR_DATA_MIRROR)")
-    snapshot.add_argument("--out", default="data", help="destination folder (default: data)")
+    snapshot.add_argument(
+        "--out", default="data", type=_folder_to_write, help="destination folder (default: data)"
+    )
     snapshot.add_argument("--datasets", nargs="*", help="only these dataset folders")
     snapshot.set_defaults(handler=_cmd_snapshot)
 
     profile = commands.add_parser("profile", help="write params.yaml from a profile")
     profile.add_argument("name", help="profile name, e.g. quick or paper")
     profile.add_argument("--profiles-dir", default=PROFILES_DIR, type=Path)
-    profile.add_argument("--params", default=PARAMS_FILE, type=Path)
+    profile.add_argument("--params", default=PARAMS_FILE, type=_file_to_write)
     profile.set_defaults(handler=_cmd_profile)
 
     features = commands.add_parser("features", help="the feature catalog")
@@ -839,7 +888,9 @@ def build_parser() -> argparse.ArgumentParser:
     tables = features_commands.add_parser(
         "build-tables", help="rebuild the elemental tables from pymatgen and mendeleev"
     )
-    tables.add_argument("--out", default=None, type=Path, help="folder (default: the package's)")
+    tables.add_argument(
+        "--out", default=None, type=_folder_to_write, help="folder (default: the package's)"
+    )
     tables.set_defaults(handler=_cmd_features_build_tables)
 
     prepare = commands.add_parser(
@@ -853,8 +904,10 @@ def build_parser() -> argparse.ArgumentParser:
         "list of pymatgen structures, an extended-XYZ file or an ASE database",
     )
     prepare.add_argument("--raw", default=None, help="mirror-layout folder (default: the mirror)")
-    prepare.add_argument("--out", required=True, type=Path, help="output folder")
-    prepare.add_argument("--cache", default=None, type=Path, help="graph cache (SQLite file)")
+    prepare.add_argument("--out", required=True, type=_folder_to_write, help="output folder")
+    prepare.add_argument(
+        "--cache", default=None, type=_file_to_write, help="graph cache (SQLite file)"
+    )
     own = prepare.add_argument_group("your own data")
     own.add_argument("--name", default="", help="dataset name (reports, run metadata)")
     own.add_argument(
@@ -874,8 +927,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prepare.add_argument("--max-neighbors", default=NeighborConfig.max_neighbors, type=int)
     prepare.add_argument("--seed", default=0, type=int)
-    prepare.add_argument("--workers", default=1, type=int)
-    prepare.add_argument("--max-entries", default=0, type=int, help="0 = all entries")
+    prepare.add_argument("--workers", default=1, type=_at_least_one)
+    prepare.add_argument("--max-entries", default=0, type=_at_least_zero, help="0 = all entries")
     prepare.add_argument("--quiet", action="store_true", help="no progress bars")
     prepare.set_defaults(handler=_cmd_prepare)
     train = commands.add_parser("train", help="train SA-GAT models on a prepared dataset")
@@ -885,7 +938,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--target", action="append", default=None, help="repeatable; default or 'all': every target"
     )
-    train.add_argument("--out", required=True, type=Path, help="runs go to OUT/<target>")
+    train.add_argument(
+        "--out", required=True, type=_folder_to_write, help="runs go to OUT/<target>"
+    )
     train.add_argument(
         "--train-fraction",
         type=_fraction,
@@ -930,9 +985,14 @@ def build_parser() -> argparse.ArgumentParser:
         "every record), folders or glob patterns ('dir/*.cif')",
     )
     predict.add_argument(
-        "--workers", type=int, default=2, help="processes that parse files and build graphs"
+        "--workers",
+        type=_at_least_one,
+        default=2,
+        help="processes that parse files and build graphs",
     )
-    predict.add_argument("--batch-size", type=int, default=256, help="structures per forward pass")
+    predict.add_argument(
+        "--batch-size", type=_at_least_one, default=256, help="structures per forward pass"
+    )
     predict.add_argument(
         "--id-column",
         default="id",
@@ -943,12 +1003,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument(
         "--csv",
-        type=Path,
+        type=_file_to_write,
         default=None,
         help="also write one row per structure to this CSV (value, uncertainty, formula "
         "value, domain warnings, error)",
     )
-    predict.add_argument("--top", type=int, default=5, help="top importance coefficients shown")
+    predict.add_argument(
+        "--top", type=_at_least_zero, default=5, help="top importance coefficients shown"
+    )
     predict.add_argument("--json", action="store_true", help="machine-readable output")
     predict.set_defaults(handler=_cmd_predict, runs_network=True)
 
@@ -963,8 +1025,10 @@ def build_parser() -> argparse.ArgumentParser:
         "the folder the run was trained on, else artifacts/prepared)",
     )
     analyze.add_argument("--part", default="test", choices=["train", "val", "test"])
-    analyze.add_argument("--top", type=int, default=15, help="features printed")
-    analyze.add_argument("--out", type=Path, default=None, help="write the whole ranking (CSV)")
+    analyze.add_argument("--top", type=_at_least_zero, default=15, help="features printed")
+    analyze.add_argument(
+        "--out", type=_file_to_write, default=None, help="write the whole ranking (CSV)"
+    )
     analyze.set_defaults(handler=_cmd_analyze, runs_network=True)
 
     distill = commands.add_parser(
@@ -984,8 +1048,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="SR engine (repeatable; default sisso)",
     )
-    distill.add_argument("--top-k", type=int, default=5, help="features given to SR with Ep")
-    distill.add_argument("--descriptor-k", type=int, default=10, help="features without Ep")
+    distill.add_argument(
+        "--top-k", type=_at_least_one, default=5, help="features given to SR with Ep"
+    )
+    distill.add_argument(
+        "--descriptor-k", type=_at_least_one, default=10, help="features without Ep"
+    )
     distill.add_argument(
         "--ranking", choices=["ic", "permutation", "integrated_gradients"], default="ic"
     )
@@ -996,7 +1064,9 @@ def build_parser() -> argparse.ArgumentParser:
     distill.add_argument(
         "--fold-epochs", type=int, default=0, help="epochs of the fold models (0: the run's)"
     )
-    distill.add_argument("--oof-root", type=Path, default=None, help="default: <run>/oof")
+    distill.add_argument(
+        "--oof-root", type=_folder_to_write, default=None, help="default: <run>/oof"
+    )
     distill.add_argument("--n-sis", type=int, default=100, help="SISSO screening size")
     distill.add_argument("--max-dim", type=int, default=3, help="SISSO descriptor dimension")
     distill.set_defaults(handler=_cmd_distill, runs_network=True)
@@ -1006,11 +1076,11 @@ def build_parser() -> argparse.ArgumentParser:
     featurize = benchmarks.add_parser("featurize", help="crystal graphs per second")
     featurize.add_argument("dataset", nargs="?", default="castelli_perovskites")
     featurize.add_argument("--raw", default=None, help="mirror root (default: the mirror)")
-    featurize.add_argument("--workers", default=2, type=int)
-    featurize.add_argument("--max-entries", default=0, type=int, help="0 = all entries")
+    featurize.add_argument("--workers", default=2, type=_at_least_one)
+    featurize.add_argument("--max-entries", default=0, type=_at_least_zero, help="0 = all entries")
     featurize.add_argument("--cutoff", default=NeighborConfig.cutoff, type=float, help="angstrom")
     featurize.add_argument("--max-neighbors", default=NeighborConfig.max_neighbors, type=int)
-    featurize.add_argument("--out", default="reports/metrics/featurize.json", type=Path)
+    featurize.add_argument("--out", default="reports/metrics/featurize.json", type=_file_to_write)
     featurize.set_defaults(handler=_cmd_benchmark_featurize)
 
     domain = benchmarks.add_parser(
@@ -1024,13 +1094,17 @@ def build_parser() -> argparse.ArgumentParser:
     domain.add_argument(
         "--others", nargs="*", default=["oqmd_perovskites", "mp20_subset"], help="datasets"
     )
-    domain.add_argument("--out", default="reports/metrics/training_domain.json", type=Path)
+    domain.add_argument(
+        "--out", default="reports/metrics/training_domain.json", type=_file_to_write
+    )
     domain.set_defaults(handler=_cmd_benchmark_training_domain)
     matbench = benchmarks.add_parser("matbench", help="Matbench perovskites, 5 folds")
     matbench.add_argument(
         "--prepared", default="artifacts/prepared/castelli_perovskites", type=Path
     )
-    matbench.add_argument("--runs", default="models/matbench", type=Path, help="run folders")
+    matbench.add_argument(
+        "--runs", default="models/matbench", type=_folder_to_write, help="run folders"
+    )
     matbench.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     matbench.add_argument(
         "--seeds",
@@ -1041,12 +1115,15 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: one model per fold, seed --seed)",
     )
     matbench.add_argument(
-        "--out", default=None, type=Path, help="default reports/metrics/matbench_perovskites.json"
+        "--out",
+        default=None,
+        type=_file_to_write,
+        help="default reports/metrics/matbench_perovskites.json",
     )
     matbench.add_argument(
         "--parts",
         default=None,
-        type=Path,
+        type=_folder_to_write,
         help="folder of finished folds and ensemble members: those found there with the same "
         "recipe are read, not trained; every fold and member finished is written there (run "
         "the folds, and the members of a fold, in separate sessions)",
@@ -1078,7 +1155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--prepared", default="artifacts/prepared/castelli_perovskites", type=Path
     )
     combined.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    combined.add_argument("--out", required=True, type=Path, help="result JSON")
+    combined.add_argument("--out", required=True, type=_file_to_write, help="result JSON")
     combined.add_argument(
         "--calibration-from",
         type=Path,
@@ -1095,11 +1172,13 @@ def build_parser() -> argparse.ArgumentParser:
         suite_parser = benchmarks.add_parser(suite, help=text)
         suite_parser.set_defaults(suite=suite, handler=_cmd_benchmark_suite, runs_network=True)
         suite_parser.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
-        suite_parser.add_argument("--runs", default="models/benchmarks", type=Path)
+        suite_parser.add_argument("--runs", default="models/benchmarks", type=_folder_to_write)
         suite_parser.add_argument(
             "--folds", type=int, nargs="+", default=[0], help="ablation folds"
         )
-        suite_parser.add_argument("--out", default=None, type=Path, help="default reports/metrics/")
+        suite_parser.add_argument(
+            "--out", default=None, type=_file_to_write, help="default reports/metrics/"
+        )
         _add_training_options(suite_parser)
     scaling = benchmarks.add_parser("scaling", help="O(n) inference time and memory")
     scaling.add_argument(
@@ -1112,7 +1191,7 @@ def build_parser() -> argparse.ArgumentParser:
     scaling.add_argument("--devices", nargs="+", default=["cpu", "cuda"])
     scaling.add_argument("--repeats", type=int, default=3)
     scaling.add_argument("--fit-min-atoms", type=int, default=500)
-    scaling.add_argument("--out", default="reports/metrics/scaling.json", type=Path)
+    scaling.add_argument("--out", default="reports/metrics/scaling.json", type=_file_to_write)
     scaling.set_defaults(handler=_cmd_benchmark_scaling)
     stability = benchmarks.add_parser(
         "ic_stability", help="IC ranking stability across finished runs (folds, seeds)"
@@ -1120,8 +1199,10 @@ def build_parser() -> argparse.ArgumentParser:
     stability.add_argument("runs", nargs="+", type=Path, help="run folders")
     stability.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
     stability.add_argument("--part", default="test")
-    stability.add_argument("--top", type=int, default=10, help="k of the top-k overlap")
-    stability.add_argument("--out", default="reports/metrics/ic_stability_folds.json", type=Path)
+    stability.add_argument("--top", type=_at_least_one, default=10, help="k of the top-k overlap")
+    stability.add_argument(
+        "--out", default="reports/metrics/ic_stability_folds.json", type=_file_to_write
+    )
     stability.set_defaults(handler=_cmd_benchmark_ic_stability)
     throughput = benchmarks.add_parser("throughput", help="training graphs per second")
     throughput.add_argument(
@@ -1145,7 +1226,7 @@ def build_parser() -> argparse.ArgumentParser:
     throughput.add_argument(
         "--threads", type=int, default=0, help="torch threads (0: every available core)"
     )
-    throughput.add_argument("--out", default="reports/metrics/throughput.json", type=Path)
+    throughput.add_argument("--out", default="reports/metrics/throughput.json", type=_file_to_write)
     throughput.set_defaults(handler=_cmd_benchmark_throughput, runs_network=True)
 
     gpu_checks = benchmarks.add_parser(
@@ -1158,7 +1239,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="commit of the tree that ran there, if its git state was stale or missing",
     )
-    gpu_checks.add_argument("--out", default="reports/metrics/gpu_checks.json", type=Path)
+    gpu_checks.add_argument("--out", default="reports/metrics/gpu_checks.json", type=_file_to_write)
     gpu_checks.set_defaults(handler=_cmd_benchmark_gpu_checks)
 
     determinism = benchmarks.add_parser(
@@ -1170,10 +1251,12 @@ def build_parser() -> argparse.ArgumentParser:
     determinism.add_argument("--subset", default="all")
     determinism.add_argument("--split", default="matbench_fold0")
     determinism.add_argument("--target", default="e_form")
-    determinism.add_argument("--runs", default="models/determinism", type=Path)
+    determinism.add_argument("--runs", default="models/determinism", type=_folder_to_write)
     determinism.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     determinism.add_argument("--thread-counts", type=int, nargs="+", default=[1, 2])
-    determinism.add_argument("--out", default="reports/metrics/determinism.json", type=Path)
+    determinism.add_argument(
+        "--out", default="reports/metrics/determinism.json", type=_file_to_write
+    )
     _add_training_options(determinism)
     determinism.set_defaults(handler=_cmd_benchmark_determinism, runs_network=True)
 
@@ -1183,7 +1266,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     example.add_argument("run", type=Path, help="a finished, distilled run folder")
     example.add_argument("--prepared-root", default="artifacts/prepared", type=Path)
-    example.add_argument("--out", default="reports/metrics/user_data_mp20.json", type=Path)
+    example.add_argument(
+        "--out", default="reports/metrics/user_data_mp20.json", type=_file_to_write
+    )
     example.set_defaults(handler=_cmd_benchmark_worked_example)
 
     sisso = benchmarks.add_parser(
@@ -1205,7 +1290,7 @@ def build_parser() -> argparse.ArgumentParser:
     sisso.add_argument(
         "--threads", type=int, default=0, help="torch threads (0: every available core)"
     )
-    sisso.add_argument("--out", default="reports/metrics/sisso_engine.json", type=Path)
+    sisso.add_argument("--out", default="reports/metrics/sisso_engine.json", type=_file_to_write)
     sisso.set_defaults(handler=_cmd_benchmark_sisso)
 
     faithfulness = benchmarks.add_parser(
@@ -1238,11 +1323,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     faithfulness.add_argument(
         "--work-dir",
-        type=Path,
+        type=_folder_to_write,
         default=None,
         help="keep the trained models here, and resume there after an interruption (default: none)",
     )
-    faithfulness.add_argument("--out", default="reports/metrics/ic_faithfulness.json", type=Path)
+    faithfulness.add_argument(
+        "--out", default="reports/metrics/ic_faithfulness.json", type=_file_to_write
+    )
     faithfulness.set_defaults(handler=_cmd_benchmark_ic_faithfulness, runs_network=True)
     encodings = benchmarks.add_parser(
         "ic_encodings",
@@ -1281,11 +1368,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     encodings.add_argument(
         "--work-dir",
-        type=Path,
+        type=_folder_to_write,
         default=None,
         help="keep the trained models here, and resume there after an interruption (default: none)",
     )
-    encodings.add_argument("--out", default="reports/metrics/ic_encodings.json", type=Path)
+    encodings.add_argument(
+        "--out", default="reports/metrics/ic_encodings.json", type=_file_to_write
+    )
     encodings.set_defaults(handler=_cmd_benchmark_ic_encodings, runs_network=True)
     predict_speed = benchmarks.add_parser(
         "predict", help="sagatsr predict on many CIF files: one at a time against batched"
@@ -1293,8 +1382,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict_speed.add_argument("model", type=Path, help="a run, model or ensemble folder")
     predict_speed.add_argument("--raw", default=None, help="mirror root (default: the mirror)")
     predict_speed.add_argument("--n-files", type=int, default=2000)
-    predict_speed.add_argument("--workers", type=int, default=2)
-    predict_speed.add_argument("--batch-size", type=int, default=256)
+    predict_speed.add_argument("--workers", type=_at_least_one, default=2)
+    predict_speed.add_argument("--batch-size", type=_at_least_one, default=256)
     predict_speed.add_argument(
         "--baseline-cli",
         default="",
@@ -1312,13 +1401,13 @@ def build_parser() -> argparse.ArgumentParser:
         "with a model of MODEL's architecture that it prepares (--n-files Castelli "
         "structures) and trains for one epoch",
     )
-    predict_speed.add_argument("--out", default="reports/metrics/predict.json", type=Path)
+    predict_speed.add_argument("--out", default="reports/metrics/predict.json", type=_file_to_write)
     predict_speed.set_defaults(handler=_cmd_benchmark_predict, runs_network=True)
     trials = benchmarks.add_parser(
         "trials", help="training recipes compared on validation (finished run folders)"
     )
     trials.add_argument("runs", nargs="+", type=Path, help="run folders, the reference first")
-    trials.add_argument("--out", default="reports/metrics/recipe_trials.json", type=Path)
+    trials.add_argument("--out", default="reports/metrics/recipe_trials.json", type=_file_to_write)
     trials.set_defaults(handler=_cmd_benchmark_trials)
 
     readme = commands.add_parser(
@@ -1339,7 +1428,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="result files whose figures head reports/index.html (absent: not measured)",
     )
-    report.add_argument("--out", default="reports", type=Path)
+    report.add_argument("--out", default="reports", type=_folder_to_write)
     report.add_argument(
         "--mathjax-url",
         default="",
@@ -1390,7 +1479,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # and no second one when Python flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except (FileNotFoundError, ValueError, KeyError, RuntimeError) as error:
+    except (
+        FileNotFoundError,
+        FileExistsError,
+        IsADirectoryError,
+        NotADirectoryError,
+        PermissionError,
+        ValueError,
+        KeyError,
+        RuntimeError,
+    ) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"sagatsr {args.command}: error: {message}", file=sys.stderr)
         return 1

@@ -333,6 +333,30 @@ def read_records(
     )
 
 
+def check_replaceable(out_dir: str | os.PathLike[str]) -> None:
+    """Refuse an output folder that preparing would destroy.
+
+    ``prepare_dataset`` replaces its output folder when it completes. That is safe
+    for a folder it wrote before (it holds a manifest) or an empty one; any other
+    existing path may be the user's data (``--out data``), so it is refused before
+    anything is read.
+
+    Raises:
+        FileExistsError: If ``out_dir`` is a file, or a non-empty folder that is
+            not a prepared dataset.
+    """
+    folder = Path(out_dir)
+    if folder.is_dir():
+        if (folder / MANIFEST).is_file() or not any(folder.iterdir()):
+            return
+        raise FileExistsError(
+            f"{folder} exists and is not a prepared dataset (no {MANIFEST}); preparing "
+            "replaces its output folder, so give a new or empty folder, or remove this one"
+        )
+    if folder.exists() or folder.is_symlink():
+        raise FileExistsError(f"{folder} is a file, not a folder: give a folder for the output")
+
+
 def prepare_dataset(
     dataset: str | DatasetSpec,
     *,
@@ -356,7 +380,8 @@ def prepare_dataset(
             dataset (:func:`sagatsr.data.registry.user_dataset`).
         raw_root: Mirror-layout folder; ``None`` uses ``$SAGATSR_DATA_MIRROR`` or,
             when that is unset too, the public download.
-        out_dir: Output folder (replaced when the run completes).
+        out_dir: Output folder (replaced when the run completes): new, empty, or
+            a dataset prepared before (see :func:`check_replaceable`).
         cache_path: SQLite graph cache shared between runs; ``None`` = no cache.
         neighbors: Graph neighbour rules.
         seed: Seed of the random splits and validation slices.
@@ -370,8 +395,12 @@ def prepare_dataset(
 
     Returns:
         The prepared dataset.
+
+    Raises:
+        FileExistsError: If ``out_dir`` holds something else (before any reading).
     """
     started = time.perf_counter()
+    check_replaceable(out_dir)
     neighbors = neighbors or NeighborConfig()
     spec = _spec(dataset)
     name = spec.name
@@ -388,6 +417,7 @@ def prepare_dataset(
             f"(issues: {summary['issues']}{first if issues else ''}); nothing to prepare"
         )
 
+    _check_split_column(spec, records)
     cache = GraphCache(cache_path) if cache_path else None
     try:
         built = build_graphs(
@@ -450,6 +480,7 @@ def prepare_dataset(
             "seconds": round(time.perf_counter() - started, 3),
         }
         write_json(staging / MANIFEST, manifest)
+        check_replaceable(final)  # nothing else appeared there while preparing
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)
@@ -518,6 +549,21 @@ def _random(
     spec: DatasetSpec, ids: list[str], records: dict, seed: int, val: float, test: float
 ) -> list[Split]:
     return [random_split(ids, fractions=(1.0 - val - test, val, test), seed=seed)]
+
+
+def _check_split_column(spec: DatasetSpec, records: Sequence[Any]) -> None:
+    """Raise before any graph is built when the split column is in no entry.
+
+    Raises:
+        ValueError: Naming the column and the columns the entries have.
+    """
+    if spec.split_rule != "column" or any(spec.split_column in r.metadata for r in records):
+        return
+    columns = sorted({name for r in records for name in r.metadata})
+    raise ValueError(
+        f"{spec.name}: no entry has the split column {spec.split_column!r} "
+        f"(their other columns: {', '.join(columns) or 'none'})"
+    )
 
 
 def _from_column(

@@ -27,9 +27,15 @@ def render_params(name: str, profiles_dir: str | os.PathLike[str]) -> str:
     """Text of ``params.yaml`` for profile ``name``.
 
     Raises:
+        FileNotFoundError: If ``profiles_dir`` is not a folder (run outside the root).
         ValueError: If there is no such profile; the message lists the choices.
     """
     path = Path(profiles_dir) / f"{name}.yaml"
+    if not Path(profiles_dir).is_dir():
+        raise FileNotFoundError(
+            f"no profiles folder {profiles_dir} here: run `sagatsr profile` in the project's "
+            "root (where params.yaml and profiles/ are), or give --profiles-dir"
+        )
     if not path.is_file():
         choices = ", ".join(available_profiles(profiles_dir)) or "none"
         raise ValueError(f"unknown profile {name!r} in {profiles_dir} (available: {choices})")

@@ -17,6 +17,8 @@ def test_names_of_vasp_structure_files_are_recognised() -> None:
     names = ["POSCAR", "CONTCAR", "POSCAR_relaxed", "contcar.1", "SrTiO3.vasp", "x.POSCAR"]
     assert all(is_poscar_name(n) for n in [*names, *(f"{n}.gz" for n in names)])
     assert not any(is_poscar_name(n) for n in ["x.cif", "OUTCAR", "vasprun.xml", "notes.txt"])
+    # a CIF written by a script that kept the POSCAR name: read as a CIF everywhere
+    assert not any(is_poscar_name(n) for n in ["POSCAR_final.cif", "CONTCAR.CIF.gz"])
 
 
 def test_a_vasp_file_named_after_its_structure_gives_its_id() -> None:

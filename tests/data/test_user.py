@@ -80,6 +80,36 @@ def test_a_split_column_gives_the_user_s_split(tmp_path) -> None:
     path.write_text(json.dumps(rows))
     with pytest.raises(ValueError, match="train, val or test"):
         prepare_dataset(spec, raw_root=None, out_dir=tmp_path / "again")
+    misspelt = user_dataset(path, name="mine", targets=target_specs(["gap:eV"]), split_column="prt")
+    with pytest.raises(ValueError, match=r"no entry has the split column 'prt' \(.*part"):
+        prepare_dataset(misspelt, raw_root=None, out_dir=tmp_path / "again")
+    assert not (tmp_path / "again").exists()
+
+
+def test_text_that_is_not_utf8_is_named_with_its_line_and_a_bom_is_read(tmp_path) -> None:
+    path = write_format(tmp_path, "csv")
+    lines = path.read_bytes().split(b"\n")
+    lines[1] = lines[1].replace(b"s", "\u00e9".encode("latin-1"), 1)  # Excel's plain "CSV"
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"\n".join(lines))
+    with pytest.raises(ValueError, match=r"latin\.csv, line 2: not UTF-8 text \(byte 0xe9\)"):
+        list(user_source(latin, targets=["gap"]).iter_entries())
+    json_path = write_format(tmp_path, "json_cif")
+    with_bom = tmp_path / "bom.json"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + json_path.read_bytes())
+    assert len(list(user_source(with_bom, targets=["gap"]).iter_entries())) == len(GAPS)
+    latin_json = tmp_path / "latin.json"
+    latin_json.write_bytes(b'[{"id": "caf\xe9"}]')
+    with pytest.raises(ValueError, match=r"latin\.json, line 1: not UTF-8"):
+        list(user_source(latin_json, targets=["gap"]).iter_entries())
+
+
+def test_labels_are_refused_for_a_file_that_holds_its_own(tmp_path) -> None:
+    path = write_format(tmp_path, "csv")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("id,gap\n")
+    with pytest.raises(ValueError, match="--labels is for a folder or zip"):
+        user_source(path, targets=["gap"], labels=labels)
 
 
 def test_bad_input_is_named(tmp_path) -> None:

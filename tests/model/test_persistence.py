@@ -71,6 +71,22 @@ def test_an_unreadable_weights_file_is_named(saved, content) -> None:
         load_model(folder)
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"", b"\xff\xfe", b"[]", b'{"model_version": "1.3"}', None],
+    ids=["garbage", "empty", "not-utf8", "a-list", "no-config", "unknown-setting"],
+)
+def test_a_damaged_config_file_is_named(saved, content) -> None:
+    _, folder = saved
+    if content is None:
+        stored = json.loads((folder / "config.json").read_text())
+        stored["config"]["hiddn"] = 3
+        content = json.dumps(stored).encode()
+    (folder / "config.json").write_bytes(content)
+    with pytest.raises(ValueError, match=r"config\.json is damaged"):
+        load_model(folder)
+
+
 def test_version_1_0_model_loads_without_its_unused_edge_weights(saved) -> None:
     model, folder = saved
     # Version 1.0 saved an edge MLP in the last attention layer that no output used.

@@ -54,9 +54,11 @@ def is_poscar_name(name: str) -> bool:
 
     Args:
         name: e.g. ``"POSCAR"``, ``"CONTCAR_relaxed"``, ``"SrTiO3.vasp"``,
-            ``"POSCAR.gz"``.
+            ``"POSCAR.gz"``; a CIF name (``"POSCAR_final.cif"``) is not one.
     """
     base = name[:-3] if name.lower().endswith(".gz") else name
+    if base.lower().endswith(".cif"):  # POSCAR_final.cif is a CIF, as prepare reads it
+        return False
     return base.upper().startswith(POSCAR_PREFIXES) or base.lower().endswith(POSCAR_SUFFIXES)
 
 

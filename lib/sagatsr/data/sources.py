@@ -40,14 +40,22 @@ class Source(Protocol):
         ...
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    """Open a (possibly gzipped) UTF-8 text file, without a leading byte-order mark.
+def read_utf8(path: Path) -> str:
+    """The text of a (possibly gzipped) UTF-8 file, without a leading byte-order mark.
 
-    Excel's "CSV UTF-8" starts with one; kept, it would join the first column's name.
+    Raises:
+        ValueError: If the file is not UTF-8 (Excel's plain "CSV" is not), naming
+            the file and the line of the first byte that is not.
     """
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{data[error.start]:02x}); save the "
+            'file as UTF-8 (in Excel: "CSV UTF-8")'
+        ) from None
 
 
 def read_label_rows(path: Path, id_column: str) -> list[dict[str, str]]:
@@ -62,14 +70,14 @@ def read_label_rows(path: Path, id_column: str) -> list[dict[str, str]]:
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
-        ValueError: If the file is empty, has no ``id_column``, or a row has more
-            fields than the header (an unquoted comma, such as a decimal comma,
+        ValueError: If the file is not UTF-8, is empty, has no ``id_column``, or a
+            row has more fields than the header (an unquoted comma, such as a decimal comma,
             would otherwise shift or drop a value without a word).
     """
     if not path.is_file():
         raise FileNotFoundError(f"labels file {path} does not exist")
     csv.field_size_limit(1 << 30)  # CIF text columns are long
-    with _open_text(path) as handle:
+    with io.StringIO(read_utf8(path), newline="") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None:
             raise ValueError(f"labels file {path} is empty (no header row)")

@@ -35,7 +35,7 @@ from typing import Any
 
 from sagatsr.data.cif import structure_to_cif
 from sagatsr.data.records import RawEntry
-from sagatsr.data.sources import CifArchiveSource, CifColumnCsvSource, Source
+from sagatsr.data.sources import CifArchiveSource, CifColumnCsvSource, Source, read_utf8
 
 #: File suffixes of each user format.
 FORMATS: dict[str, tuple[str, ...]] = {
@@ -79,7 +79,7 @@ class JsonRecordsSource:
             ValueError: If the file is not JSON or not a list of objects.
         """
         try:
-            records = json.loads(Path(self.path).read_text(encoding="utf-8"))
+            records = json.loads(read_utf8(Path(self.path)))
         except json.JSONDecodeError as error:
             raise ValueError(f"{self.path} is not valid JSON ({error})") from None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -272,11 +272,17 @@ def user_source(
 
     Raises:
         FileNotFoundError: If the path, or the labels CSV a folder or zip needs, is missing.
-        ValueError: For an unknown format.
+        ValueError: For an unknown format, or ``labels`` given for a file that holds
+            its labels itself.
     """
     path = Path(path)
     fmt = detect_format(path)
     labels_path = None
+    if labels and fmt not in ("cif_folder", "cif_zip"):
+        raise ValueError(
+            f"--labels is for a folder or zip of structure files; {path} holds its labels "
+            "itself (target columns or keys beside each structure)"
+        )
     if fmt in ("cif_folder", "cif_zip"):
         default = path / "labels.csv" if fmt == "cif_folder" else path.with_name("labels.csv")
         labels_path = Path(labels) if labels else default

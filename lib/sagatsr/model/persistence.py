@@ -86,7 +86,8 @@ def read_model_config(folder: str | os.PathLike[str]) -> tuple[ModelConfig, dict
 
     Raises:
         FileNotFoundError: If the folder or one of its files is missing.
-        ValueError: If the stored model version is incompatible with this code.
+        ValueError: If the stored model version is incompatible with this code, or
+            the config file is damaged (not JSON, no config, unknown settings).
     """
     path = Path(folder)
     missing = [name for name in (CONFIG_FILE, STATE_FILE) if not (path / name).is_file()]
@@ -94,8 +95,14 @@ def read_model_config(folder: str | os.PathLike[str]) -> tuple[ModelConfig, dict
         raise FileNotFoundError(
             f"{path} is not a saved SA-GAT model folder: missing {', '.join(missing)}"
         )
-    with open(path / CONFIG_FILE, encoding="utf-8") as handle:
-        stored = json.load(handle)
+    damaged = f"{path / CONFIG_FILE} is damaged (save the model again or retrain it)"
+    try:
+        with open(path / CONFIG_FILE, encoding="utf-8") as handle:
+            stored = json.load(handle)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{damaged}: {error}") from error
+    if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):
+        raise ValueError(f'{damaged}: no "config" object')
     version = str(stored.get("model_version", "?"))
     if _major(version) != _major(MODEL_VERSION):
         raise ValueError(
@@ -108,7 +115,10 @@ def read_model_config(folder: str | os.PathLike[str]) -> tuple[ModelConfig, dict
         values.update(stored.get("metadata", {}).get("neighbors", {}))
     for name, value in PAPER_ENCODING.items():  # before 1.3: always the paper's encoding
         values.setdefault(name, value)
-    return ModelConfig.from_dict(values), metadata
+    try:
+        return ModelConfig.from_dict(values), metadata
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{damaged}: {error}") from error
 
 
 def load_model(
