@@ -113,7 +113,7 @@ def test_a_tree_of_calculation_folders_is_read_through_a_pattern(tmp_path) -> No
     assert "is a folder with no CIF" in folder.error and "2 subfolders are not searched" in (
         folder.error
     )
-    assert str(calcs / "*" / "CONTCAR") in folder.error
+    assert str(calcs / "*" / "CONTCAR") in folder.error and "--structure-file" in folder.error
     contcars = expand_inputs([str(calcs / "*" / "CONTCAR")])
     assert [item.path for item in contcars] == [str(calcs / n / "CONTCAR") for n in ("a", "b")]
     assert all(item.error == "" for item in contcars)
@@ -122,3 +122,30 @@ def test_a_tree_of_calculation_folders_is_read_through_a_pattern(tmp_path) -> No
     (tmp_path / "empty").mkdir()
     [empty] = expand_inputs([tmp_path / "empty"])
     assert "subfolders" not in empty.error
+
+
+def test_calculation_folders_and_zips_give_the_named_file_of_each_folder(tmp_path) -> None:
+    import zipfile
+
+    calcs = tmp_path / "calcs"
+    for name in ("b", "a"):
+        (calcs / name).mkdir(parents=True)
+        (calcs / name / "CONTCAR").write_text(f"{name} poscar text")
+        (calcs / name / "OUTCAR").write_text("not a structure")
+    (calcs / "c").mkdir()  # a calculation that has not finished: no CONTCAR
+    items = expand_inputs([calcs], structure_file="CONTCAR")
+    assert [item.path for item in items] == [str(calcs / n / "CONTCAR") for n in ("a", "b")]
+    [none] = expand_inputs([calcs], structure_file="relaxed.cif")
+    assert "no subfolder holding relaxed.cif" in none.error
+    archive = tmp_path / "calcs.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("run/a/CONTCAR", "x")  # a zip's folders: named by the innermost
+        handle.writestr("run/b/CONTCAR.gz", b"y")
+        handle.writestr("run/b/OUTCAR", "z")
+    records = expand_inputs([archive], structure_file="CONTCAR")
+    assert [(item.path, item.record) for item in records] == [
+        (str(archive), "a"),
+        (str(archive), "b"),
+    ]
+    with pytest.raises(ValueError, match="not a path"):
+        expand_inputs([calcs], structure_file="a/CONTCAR")

@@ -60,6 +60,33 @@ def test_prepare_never_deletes_a_folder_it_did_not_write(tmp_path, capsys) -> No
     assert (users_data / "labels.csv").read_text() == "id,gap\n"
 
 
+def test_prepare_reads_vasp_calculation_folders(tmp_path, capsys) -> None:
+    from pymatgen.io.vasp import Poscar
+
+    from tests.support.datasets import GOOD
+
+    calcs = tmp_path / "calcs"
+    rows = ["id,gap"]
+    for index, structure in enumerate(list(GOOD.values()) * 2):
+        folder = calcs / f"calc-{index}"
+        folder.mkdir(parents=True)
+        (folder / "CONTCAR").write_text(Poscar(structure).get_str())
+        (folder / "OSZICAR").write_text("not a structure")
+        rows.append(f"calc-{index},{1 + index / 10}")
+    rows.append("calc-99,2.0")  # its calculation folder is missing
+    (calcs / "labels.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "prepared"
+    argv = ["prepare", str(calcs), "--name", "mine", "--target", "gap:eV", "--quiet"]
+    assert main([*argv, "--structure-file", "CONTCAR", "--out", str(out)]) == 0
+    n = len(rows) - 2
+    assert f"mine: {n + 1} entries read, {n} valid records" in capsys.readouterr().out
+    issues = (out / "validation.csv").read_text()
+    assert "calc-99/CONTCAR" in issues
+    # Without the option every label row names the option it needs.
+    assert main([*argv, "--out", str(tmp_path / "again")]) == 1
+    assert "--structure-file" in capsys.readouterr().err
+
+
 def test_counts_and_output_paths_are_checked_as_parsed(tmp_path, capsys) -> None:
     import pytest
 

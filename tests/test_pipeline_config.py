@@ -72,6 +72,23 @@ def test_every_distill_notebook_parameter_is_passed_by_its_stage() -> None:
         assert isinstance(distill["formula_digits"], int) and distill["formula_digits"] >= 1
 
 
+def test_every_own_data_option_of_notebook_01_is_passed_by_prepare_user() -> None:
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    command = pipeline["stages"]["prepare_user"]["do"]["cmd"]
+    book = nbformat.read(ROOT / "notebooks" / "01_prepare_data.ipynb", as_version=4)
+    (cell,) = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
+    names = [t.id for s in ast.parse(cell.source).body for t in s.targets]
+    own = ("name", "targets", "id_column", "cif_column", "labels", "split_column", "structure_file")
+    assert set(own) <= set(names)
+    for name in own:
+        assert f"-p {name} " in command, name
+    # every key the stage reads from an entry is documented in each profile's example
+    keys = set(re.findall(r"\$\{item\.(\w+)\}", command)) - {"path"}
+    for profile in available_profiles(ROOT / "profiles"):
+        text = (ROOT / "profiles" / f"{profile}.yaml").read_text()
+        assert all(f"#     {key}:" in text for key in keys), profile
+
+
 def test_analyze_stage_depends_on_every_run() -> None:
     pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     params = yaml.safe_load((ROOT / "params.yaml").read_text())

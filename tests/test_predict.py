@@ -112,6 +112,34 @@ def test_poscar_files_predict_as_the_cif_of_the_same_structure(model_dir, files,
     assert "POSCAR" in results["POSCAR_vasp4"].error and results["POSCAR_vasp4"].value is None
 
 
+def test_calculation_folders_predict_their_structure_file(model_dir, files, tmp_path, capsys):
+    import zipfile
+
+    from pymatgen.core import Structure
+    from pymatgen.io.vasp import Poscar
+
+    plain = predict_files(model_dir, [files[0]])[0]
+    contcar = Poscar(Structure.from_file(files[0])).get_str()
+    calcs = tmp_path / "calcs"
+    (calcs / "mp-1").mkdir(parents=True)
+    (calcs / "mp-1" / "CONTCAR").write_text(contcar)
+    (calcs / "mp-1" / "OUTCAR").write_text("not a structure")
+    archive = tmp_path / "calcs.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("mp-2/CONTCAR", contcar)
+    argv = ["predict", str(model_dir), str(calcs), str(archive), "--structure-file", "CONTCAR"]
+    assert main([*argv, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(Path(r["path"]).name, r["record"]) for r in rows] == [
+        ("CONTCAR", ""),
+        ("calcs.zip", "mp-2"),
+    ]
+    assert all(r["value"] == pytest.approx(plain.value, abs=1e-5) for r in rows)
+    with pytest.raises(SystemExit) as usage:
+        main([*argv[:-1], "mp-1/CONTCAR"])
+    assert usage.value.code == 2 and "not a path" in capsys.readouterr().err
+
+
 def test_gzip_compressed_files_predict_as_the_plain_ones(model_dir, files, tmp_path) -> None:
     import gzip
 

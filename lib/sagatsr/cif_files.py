@@ -36,6 +36,11 @@ from sagatsr.data.cif import (
 )
 from sagatsr.data.poscar import PoscarError, is_poscar_name, read_poscar
 from sagatsr.data.records import reduced_formula, structure_problem
+from sagatsr.data.sources import (
+    calculation_file_paths,
+    calculation_files,
+    check_structure_file_name,
+)
 from sagatsr.data.user import table_format, unlabelled_entries
 from sagatsr.graphs.arrays import GraphArrays, build_graph_arrays
 from sagatsr.graphs.neighbors import NeighborConfig
@@ -66,7 +71,11 @@ def input_name(path: str, record: str) -> str:
 
 
 def expand_inputs(
-    inputs: Sequence[str | os.PathLike[str]], *, id_column: str = "id", cif_column: str = "cif"
+    inputs: Sequence[str | os.PathLike[str]],
+    *,
+    id_column: str = "id",
+    cif_column: str = "cif",
+    structure_file: str = "",
 ) -> list[InputItem]:
     """Structures to predict from files, folders and glob patterns, in order.
 
@@ -79,6 +88,9 @@ def expand_inputs(
             depth, as in ``'calcs/**/CONTCAR'``).
         id_column: Id column or key of the records of a file of many structures.
         cif_column: Column or field of their CIF text (CSV, JSON).
+        structure_file: Folders and zips hold calculation folders instead: the file
+            of this name (``CONTCAR``, ``.gz`` too) in each subfolder of a folder,
+            or each folder of a zip, its record named by the folder.
 
     Returns:
         One item per structure, and one with ``error`` set for an input that yields
@@ -86,11 +98,22 @@ def expand_inputs(
         missing path, an unreadable file of structures) or a record without a
         usable structure.
     """
+    if structure_file:
+        structure_file = check_structure_file_name(structure_file)
     out: list[InputItem] = []
     for raw in inputs:
         text = str(raw)
         path = Path(text)
-        if path.is_dir():
+        if path.is_dir() and structure_file:
+            found = calculation_files(
+                path, calculation_file_paths(path, structure_file), structure_file
+            )
+            out.extend(InputItem(f) for f in found.values())
+            if not found:
+                out.append(
+                    InputItem(text, error=f"is a folder with no subfolder holding {structure_file}")
+                )
+        elif path.is_dir():
             files = sorted(
                 str(p) for p in path.iterdir() if p.is_file() and _structure_name(p.name)
             )
@@ -98,11 +121,11 @@ def expand_inputs(
             if not files:
                 out.append(InputItem(text, error=_empty_folder_reason(path)))
         elif path.exists():
-            out.extend(_file_items(text, id_column, cif_column))
+            out.extend(_file_items(text, id_column, cif_column, structure_file))
         elif _GLOB_CHARACTERS & set(text):
             matches = sorted(m for m in glob.glob(text, recursive=True) if Path(m).is_file())
             for match in matches:
-                out.extend(_file_items(match, id_column, cif_column))
+                out.extend(_file_items(match, id_column, cif_column, structure_file))
             if not matches:
                 out.append(InputItem(text, error="the pattern matches no file"))
         else:
@@ -110,12 +133,18 @@ def expand_inputs(
     return out
 
 
-def _file_items(path: str, id_column: str, cif_column: str) -> list[InputItem]:
+def _file_items(
+    path: str, id_column: str, cif_column: str, structure_file: str = ""
+) -> list[InputItem]:
     """The item of a structure file, or one item per record of a file of many structures."""
     if table_format(path) is None:  # a file of one structure
         return [InputItem(path)]
     try:
-        entries = list(unlabelled_entries(path, id_column=id_column, cif_column=cif_column))
+        entries = list(
+            unlabelled_entries(
+                path, id_column=id_column, cif_column=cif_column, structure_file=structure_file
+            )
+        )
     except (OSError, ValueError) as error:
         return [InputItem(path, error=f"cannot read its structures ({error})")]
     if not entries:
@@ -139,7 +168,8 @@ def _empty_folder_reason(folder: Path) -> str:
     if subfolders:
         example = Path(folder, "*", "CONTCAR")
         reason += (
-            f" (its {len(subfolders)} subfolders are not searched: give a pattern such as "
+            f" (its {len(subfolders)} subfolders are not searched: for calculation folders "
+            f"give --structure-file CONTCAR (the file's name in each), or a pattern such as "
             f"'{example}' or '{Path(folder, '**', '*.cif')}')"
         )
     return reason
@@ -286,6 +316,8 @@ class PendingFiles:
         workers: Worker processes that read the structures.
         id_column: Id column or key of the records of a file of many structures.
         cif_column: Column or field of their CIF text.
+        structure_file: The structure file's name in calculation folders
+            (:func:`expand_inputs`).
 
     Attributes:
         neighbors: The graph settings the structures are read with.
@@ -301,9 +333,12 @@ class PendingFiles:
         workers: int = 1,
         id_column: str = "id",
         cif_column: str = "cif",
+        structure_file: str = "",
     ) -> None:
         self.neighbors = neighbors
-        self.items = expand_inputs(inputs, id_column=id_column, cif_column=cif_column)
+        self.items = expand_inputs(
+            inputs, id_column=id_column, cif_column=cif_column, structure_file=structure_file
+        )
         self._reading = GraphReading(
             [item for item in self.items if not item.error], neighbors, workers=workers
         )
@@ -317,6 +352,7 @@ class PendingFiles:
         workers: int = 1,
         id_column: str = "id",
         cif_column: str = "cif",
+        structure_file: str = "",
     ) -> PendingFiles:
         """Start reading with the graph settings of a model, run or ensemble folder.
 
@@ -331,7 +367,12 @@ class PendingFiles:
 
         config, _ = read_model_config(model_dir_of(model_folder))
         return cls(
-            inputs, config.neighbors, workers=workers, id_column=id_column, cif_column=cif_column
+            inputs,
+            config.neighbors,
+            workers=workers,
+            id_column=id_column,
+            cif_column=cif_column,
+            structure_file=structure_file,
         )
 
     def reads(self, path: str | os.PathLike[str]) -> bool:

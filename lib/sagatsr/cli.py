@@ -75,6 +75,19 @@ def _folder_to_write(text: str) -> Path:
     return path
 
 
+def _structure_file_name(text: str) -> str:
+    """An argparse type: the name of a CIF or VASP file (not a path); ``""``: none."""
+    from sagatsr.data.sources import check_structure_file_name
+
+    if text == "":  # the default (argparse applies types to string defaults too)
+        return text
+    try:
+        check_structure_file_name(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--structure-file ")) from None
+    return text
+
+
 def _fraction(text: str) -> float:
     """An argparse type: a number in (0, 1] (else a usage error naming the value)."""
     try:
@@ -138,6 +151,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
         cif_column=args.cif_column,
         labels=args.labels or "",
         split_column=args.split_column,
+        structure_file=args.structure_file,
     )
     summary = prepare_dataset(
         dataset,
@@ -558,6 +572,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         workers=args.workers,
         id_column=args.id_column,
         cif_column=args.cif_column,
+        structure_file=args.structure_file,
     )
     if args.csv is not None and pending.reads(args.csv):
         pending.cancel()
@@ -920,6 +935,15 @@ def build_parser() -> argparse.ArgumentParser:
     own.add_argument("--cif-column", default="cif", help="column of CIF text (CSV, JSON)")
     own.add_argument("--labels", default=None, help="labels CSV of a folder or zip of CIFs")
     own.add_argument(
+        "--structure-file",
+        default="",
+        type=_structure_file_name,
+        metavar="NAME",
+        help="the folder or zip holds calculation folders <id>/NAME (e.g. CONTCAR, POSCAR, "
+        "final.vasp, relaxed.cif; .gz too): the id is the folder's name, other files are "
+        "left alone",
+    )
+    own.add_argument(
         "--split-column", default="", help="column of train/val/test values (default: random)"
     )
     prepare.add_argument(
@@ -1000,6 +1024,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument(
         "--cif-column", default="cif", help="column of CIF text in a CSV or JSON (default: cif)"
+    )
+    predict.add_argument(
+        "--structure-file",
+        default="",
+        type=_structure_file_name,
+        metavar="NAME",
+        help="a folder or zip given holds calculation folders: predict the file NAME of "
+        "each (e.g. CONTCAR), named by its folder",
     )
     predict.add_argument(
         "--csv",

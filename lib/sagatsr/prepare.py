@@ -249,6 +249,7 @@ def dataset_spec(
     cif_column: str = "cif",
     labels: str = "",
     split_column: str = "",
+    structure_file: str = "",
 ) -> str | DatasetSpec:
     """A registered dataset's name, or the spec of a user's data, from flat options.
 
@@ -262,6 +263,8 @@ def dataset_spec(
         cif_column: Column of CIF text (CSV, JSON).
         labels: Labels CSV of a folder or zip of CIF files.
         split_column: Column of train/val/test values (empty: random split).
+        structure_file: The structure file's name inside each calculation folder of
+            a folder or zip (``CONTCAR``; empty: files named by id).
 
     Returns:
         ``dataset`` itself when it is registered, else a user dataset spec.
@@ -291,6 +294,7 @@ def dataset_spec(
         cif_column=cif_column,
         labels=labels or None,
         split_column=split_column,
+        structure_file=structure_file,
     )
 
 

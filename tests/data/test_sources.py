@@ -206,3 +206,71 @@ def test_vasp_files_named_by_id_are_read_through_cif_and_bad_ones_reported(
         (structures / "d.vasp").write_text(poscar)
     with pytest.raises(ValueError, match=r"two structures for id 'd'"):
         list(source.iter_entries())
+
+
+def _write_calculations(tmp_path, files: dict[str, bytes], *, zipped: bool):
+    """Calculation folders (``files``: relative path to bytes) as a folder or a zip."""
+    if zipped:
+        return _write_structures(tmp_path, files, zipped=True)
+    structures = tmp_path / "structures"
+    for name, data in files.items():
+        (structures / name).parent.mkdir(parents=True, exist_ok=True)
+        (structures / name).write_bytes(data)
+    return structures
+
+
+@pytest.mark.parametrize("zipped", [True, False])
+def test_calculation_folders_give_their_structure_file_named_by_folder(tmp_path, zipped) -> None:
+    import zipfile
+
+    from pymatgen.io.vasp import Poscar
+
+    contcar = Poscar(GOOD["p-1"]).get_str()
+    files = {
+        "mp-1/CONTCAR": contcar.encode(),
+        "mp-1/OUTCAR": b"not read",
+        "mp-1/POSCAR": Poscar(GOOD["p-2"]).get_str().encode(),  # the start, not the result
+        "mp-2/CONTCAR.gz": gzip.compress(Poscar(GOOD["p-2"]).get_str().encode()),
+        "mp-3/CONTCAR": b"garbage\n",
+        "mp-5/INCAR": b"no structure here",
+    }
+    structures = _write_calculations(tmp_path, files, zipped=zipped)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("id,gap\nmp-1,1\nmp-2,2\nmp-3,3\nmp-4,4\nmp-5,5\n")
+    source = CifArchiveSource(structures, labels, ["gap"], structure_file="CONTCAR")
+    entries = {e.id: e for e in source.iter_entries()}
+    assert list(entries) == ["mp-1", "mp-2", "mp-3", "mp-4", "mp-5"]
+    assert read_cif(entries["mp-1"].cif_text).species == GOOD["p-1"].species
+    assert entries["mp-1"].origin == f"{structures.name}:mp-1/CONTCAR"
+    assert read_cif(entries["mp-2"].cif_text).species == GOOD["p-2"].species
+    assert entries["mp-3"].structure_error.startswith("VASP file: ")
+    for missing in ("mp-4", "mp-5"):
+        assert entries[missing].cif_text is None
+        assert f"no {missing}/CONTCAR in" in entries[missing].origin
+    # Without the option the folders are no structures, and the rows say what to give.
+    plain = {e.id: e for e in CifArchiveSource(structures, labels, ["gap"]).iter_entries()}
+    assert "mp-1 in" in plain["mp-1"].origin and "--structure-file" in plain["mp-1"].origin
+    # A CIF written into each folder works the same; two files for one folder do not.
+    (tmp_path / "cif").mkdir()
+    relaxed = {"a/relaxed.cif": cif(GOOD["p-6"]).encode()}
+    relaxed_root = _write_calculations(tmp_path / "cif", relaxed, zipped=zipped)
+    (tmp_path / "cif" / "labels.csv").write_text("id,gap\na,1\n")
+    cif_source = CifArchiveSource(
+        relaxed_root, tmp_path / "cif" / "labels.csv", ["gap"], structure_file="relaxed.cif"
+    )
+    assert [e.cif_text for e in cif_source.iter_entries()] == [cif(GOOD["p-6"])]
+    if zipped:
+        with zipfile.ZipFile(structures, "a") as archive:
+            archive.writestr("mp-2/CONTCAR", contcar)
+    else:
+        (structures / "mp-2" / "CONTCAR").write_text(contcar)
+    with pytest.raises(ValueError, match=r"two structures for id 'mp-2'"):
+        list(source.iter_entries())
+
+
+@pytest.mark.parametrize("name", ["mp-1/CONTCAR", "OUTCAR", "notes.txt", " ", ".."])
+def test_a_structure_file_option_that_is_a_path_or_no_structure_file_is_refused(
+    tmp_path, name
+) -> None:
+    with pytest.raises(ValueError, match="--structure-file"):
+        CifArchiveSource(tmp_path, None, [], structure_file=name)

@@ -104,12 +104,14 @@ def test_text_that_is_not_utf8_is_named_with_its_line_and_a_bom_is_read(tmp_path
         list(user_source(latin_json, targets=["gap"]).iter_entries())
 
 
-def test_labels_are_refused_for_a_file_that_holds_its_own(tmp_path) -> None:
+def test_folder_options_are_refused_for_a_file_of_structures(tmp_path) -> None:
     path = write_format(tmp_path, "csv")
     labels = tmp_path / "labels.csv"
     labels.write_text("id,gap\n")
     with pytest.raises(ValueError, match="--labels is for a folder or zip"):
         user_source(path, targets=["gap"], labels=labels)
+    with pytest.raises(ValueError, match="--structure-file is for a folder or zip"):
+        user_source(path, targets=["gap"], structure_file="CONTCAR")
 
 
 def test_bad_input_is_named(tmp_path) -> None:

@@ -196,6 +196,7 @@ def user_dataset(
     cif_column: str = "cif",
     labels: str | os.PathLike[str] | None = None,
     split_column: str = "",
+    structure_file: str = "",
 ) -> DatasetSpec:
     """A dataset spec for a user's own file or folder (:mod:`sagatsr.data.user`).
 
@@ -211,6 +212,8 @@ def user_dataset(
         cif_column: Column of CIF text (CSV and JSON).
         labels: Labels CSV of a folder or zip of CIFs.
         split_column: Column with each entry's part; ``""``: random split.
+        structure_file: For a folder or zip of calculation folders, the structure
+            file's name inside each (``CONTCAR``); ``""``: files named by id.
 
     Returns:
         The spec; ``open_mirror`` ignores its folder argument and reads ``path``.
@@ -228,7 +231,12 @@ def user_dataset(
 
     def source(_: Path) -> Source:
         return user_source(
-            path, targets=names, id_column=id_column, cif_column=cif_column, labels=labels
+            path,
+            targets=names,
+            id_column=id_column,
+            cif_column=cif_column,
+            labels=labels,
+            structure_file=structure_file,
         )
 
     return DatasetSpec(

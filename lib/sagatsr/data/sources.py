@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sagatsr.data.cif import DamagedFileError, cif_stem, decode_cif, structure_to_cif
-from sagatsr.data.poscar import PoscarError, poscar_stem, read_poscar
+from sagatsr.data.poscar import PoscarError, is_poscar_name, poscar_stem, read_poscar
 from sagatsr.data.records import RawEntry
 
 
@@ -157,6 +157,78 @@ def structure_stem(name: str) -> str | None:
     return cif_stem(name) or poscar_stem(name)
 
 
+def check_structure_file_name(name: str) -> str:
+    """Check the name of the structure file inside each calculation folder.
+
+    Args:
+        name: A file name such as ``CONTCAR``, ``POSCAR``, ``final.vasp`` or
+            ``relaxed.cif`` (``.gz`` allowed: both forms are then matched).
+
+    Returns:
+        The name without ``.gz``.
+
+    Raises:
+        ValueError: For a path, or a name that is no CIF or VASP file's.
+    """
+    if not name.strip() or "/" in name or "\\" in name or name in (".", ".."):
+        raise ValueError(
+            f"--structure-file {name!r}: give the name of the file inside each calculation "
+            "folder (CONTCAR, POSCAR, final.vasp, relaxed.cif), not a path"
+        )
+    base = name[:-3] if name.lower().endswith(".gz") else name
+    if cif_stem(base) is None and not is_poscar_name(base):
+        raise ValueError(
+            f"--structure-file {name!r} is not the name of a CIF or VASP file (CONTCAR, "
+            "POSCAR*, CONTCAR*, *.vasp, *.poscar, *.cif)"
+        )
+    return base
+
+
+def calculation_files(where: Path, names: Sequence[str], structure_file: str) -> dict[str, str]:
+    """``{id: name}`` of the structure files of calculation folders, id = folder name.
+
+    Args:
+        where: The folder or zip (for messages).
+        names: File paths (or zip member names) to pick from; those named
+            ``structure_file`` or ``structure_file.gz`` inside a folder are kept.
+        structure_file: The file name, without ``.gz`` (:func:`check_structure_file_name`).
+
+    Raises:
+        ValueError: If one folder gives two files (``CONTCAR`` and ``CONTCAR.gz``, or
+            one folder name at two places in a zip).
+    """
+    members: dict[str, str] = {}
+    for name in names:
+        path = Path(name)
+        if path.name not in (structure_file, f"{structure_file}.gz") or not path.parent.name:
+            continue
+        entry_id = path.parent.name
+        if entry_id in members:
+            raise ValueError(
+                f"{where} holds two structures for id {entry_id!r}: {members[entry_id]} and {name}"
+            )
+        members[entry_id] = name
+    return members
+
+
+def calculation_file_paths(folder: Path, structure_file: str) -> list[str]:
+    """Paths of ``<sub>/<structure_file>`` and ``<sub>/<structure_file>.gz`` in ``folder``.
+
+    Args:
+        folder: A folder of calculation folders (searched one level deep).
+        structure_file: The file name, without ``.gz``.
+
+    Returns:
+        The existing files, sorted by folder (:func:`calculation_files` picks ids).
+    """
+    found = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        for name in (structure_file, f"{structure_file}.gz"):
+            if (sub / name).is_file():
+                found.append(str(sub / name))
+    return found
+
+
 def _unique_ids(where: Path, names: Sequence[str]) -> dict[str, str]:
     """``{id: name}`` of the structure files among ``names`` (:func:`structure_stem`).
 
@@ -195,16 +267,24 @@ class CifArchiveSource:
             without labels (prediction).
         targets: Target column names.
         id_column: Id column of the labels CSV.
+        structure_file: Instead of ``<id>.cif`` files: calculation folders
+            ``<id>/<structure_file>`` (``CONTCAR``, ``POSCAR``, ``final.vasp``,
+            ``relaxed.cif``; compressed or not), the id the folder's name, the
+            folder's other files left alone. ``""``: files named by id.
     """
 
     structures: Path
     labels: Path | None
     targets: Sequence[str]
     id_column: str = "id"
+    structure_file: str = ""
 
     def __post_init__(self) -> None:
         self.structures = Path(self.structures)
         self.labels = None if self.labels is None else Path(self.labels)
+        if self.structure_file:
+            self.structure_file = check_structure_file_name(self.structure_file)
+        self._folders: set[str] = set()
 
     def describe(self) -> str:
         """Where the entries come from."""
@@ -213,13 +293,26 @@ class CifArchiveSource:
     def _cif_names(self) -> tuple[dict[str, str], zipfile.ZipFile | None]:
         """``{id: member or file path}`` of every structure file and the open zip (if any)."""
         if self.structures.is_dir():
-            files = sorted(str(f) for f in self.structures.iterdir() if f.is_file())
+            entries = sorted(self.structures.iterdir())
+            self._folders = {f.name for f in entries if f.is_dir()}
+            if self.structure_file:
+                return calculation_files(
+                    self.structures,
+                    calculation_file_paths(self.structures, self.structure_file),
+                    self.structure_file,
+                ), None
+            files = [str(f) for f in entries if f.is_file()]
             return _unique_ids(self.structures, files), None
         if self.structures.is_file():
             try:
                 archive = zipfile.ZipFile(self.structures)
             except zipfile.BadZipFile as error:
                 raise ValueError(f"{self.structures} is not a readable zip file: {error}") from None
+            names = [n for n in archive.namelist() if "__MACOSX" not in Path(n).parts]
+            self._folders = {p.name for n in names for p in Path(n).parents if p.name}
+            if self.structure_file:
+                files = [n for n in names if not n.endswith("/")]
+                return calculation_files(self.structures, files, self.structure_file), archive
             return _members_by_id(self.structures, archive), archive
         raise FileNotFoundError(f"structures {self.structures} is neither a folder nor a zip file")
 
@@ -267,6 +360,17 @@ class CifArchiveSource:
     def _origin(self, member: str | None, entry_id: str) -> str:
         if member is None:  # a label row without its structure
             table = self.labels.name if self.labels is not None else ""
+            if self.structure_file:
+                return (
+                    f"{table} (id {entry_id}; no {entry_id}/{self.structure_file} in "
+                    f"{self.structures})"
+                )
+            if entry_id in self._folders:
+                return (
+                    f"{table} (id {entry_id}; {entry_id} in {self.structures} is a folder: for "
+                    "calculation folders give --structure-file with the name of the structure "
+                    "file inside them, e.g. CONTCAR)"
+                )
             if (self.structures / f"{entry_id}.cif").is_dir():
                 return (
                     f"{table} (id {entry_id}; {entry_id}.cif in {self.structures} "
@@ -276,6 +380,8 @@ class CifArchiveSource:
                 f"{table} (id {entry_id}; no {entry_id}.cif or {entry_id}.vasp in "
                 f"{self.structures})"
             )
+        if self.structure_file:
+            return f"{self.structures.name}:{entry_id}/{Path(member).name}"
         return f"{self.structures.name}:{Path(member).name}"
 
     @staticmethod
@@ -289,7 +395,7 @@ class CifArchiveSource:
             text = decode_cif(data)
         except DamagedFileError as error:
             return None, str(error)
-        if poscar_stem(Path(member).name) is None:
+        if not is_poscar_name(Path(member).name):  # a CIF (relaxed.cif, x.cif.gz)
             return text, None
         try:
             return structure_to_cif(read_poscar(text)), None

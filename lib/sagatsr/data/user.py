@@ -7,7 +7,8 @@ a folder, a ``.zip``        ``<id>.cif`` (or ``<id>.cif.gz``) files, or VASP fil
                             ``<id>.vasp`` / ``<id>.poscar``, plus a labels CSV
                             keyed by id
                             (``--labels``; default ``labels.csv`` inside the folder
-                            or beside the zip)
+                            or beside the zip); or, with ``--structure-file NAME``,
+                            calculation folders ``<id>/NAME`` (``CONTCAR``)
 ``.csv``, ``.csv.gz``       one row per entry with a column of CIF text
 ``.json``                   a list of objects, each with the id, the targets and
                             either a CIF-text field or ``structure``: a pymatgen
@@ -267,8 +268,19 @@ def user_source(
     id_column: str = "id",
     cif_column: str = "cif",
     labels: str | Path | None = None,
+    structure_file: str = "",
 ) -> Source:
     """A source for a user's file or folder (see the module docstring).
+
+    Args:
+        path: The data.
+        targets: Target column names.
+        id_column: Id column or key.
+        cif_column: Column or field of CIF text (CSV, JSON).
+        labels: Labels CSV of a folder or zip (default ``labels.csv`` inside the
+            folder or beside the zip).
+        structure_file: For a folder or zip of calculation folders: the name of
+            the structure file inside each (``CONTCAR``); the id is the folder's name.
 
     Raises:
         FileNotFoundError: If the path, or the labels CSV a folder or zip needs, is missing.
@@ -283,6 +295,11 @@ def user_source(
             f"--labels is for a folder or zip of structure files; {path} holds its labels "
             "itself (target columns or keys beside each structure)"
         )
+    if structure_file and fmt not in ("cif_folder", "cif_zip"):
+        raise ValueError(
+            f"--structure-file is for a folder or zip of calculation folders; {path} is a "
+            "file of structures"
+        )
     if fmt in ("cif_folder", "cif_zip"):
         default = path / "labels.csv" if fmt == "cif_folder" else path.with_name("labels.csv")
         labels_path = Path(labels) if labels else default
@@ -291,7 +308,9 @@ def user_source(
                 f"{path} needs a labels CSV keyed by {id_column!r}: {labels_path} does not exist "
                 "(give it with --labels)"
             )
-    return _format_source(path, fmt, list(targets), id_column, cif_column, labels_path)
+    return _format_source(
+        path, fmt, list(targets), id_column, cif_column, labels_path, structure_file
+    )
 
 
 def _format_source(
@@ -301,10 +320,13 @@ def _format_source(
     id_column: str,
     cif_column: str,
     labels: Path | None,
+    structure_file: str = "",
 ) -> Source:
     """The source of ``path`` read as ``fmt`` (a folder or zip without ``labels``: unlabelled)."""
     if fmt in ("cif_folder", "cif_zip"):
-        return CifArchiveSource(path, labels, targets=targets, id_column=id_column)
+        return CifArchiveSource(
+            path, labels, targets=targets, id_column=id_column, structure_file=structure_file
+        )
     if fmt == "cif_csv":
         return CifColumnCsvSource(path, targets, id_column=id_column, cif_column=cif_column)
     if fmt == "json":
@@ -313,7 +335,7 @@ def _format_source(
 
 
 def unlabelled_entries(
-    path: str | Path, *, id_column: str = "id", cif_column: str = "cif"
+    path: str | Path, *, id_column: str = "id", cif_column: str = "cif", structure_file: str = ""
 ) -> Iterator[RawEntry]:
     """Every structure of a file of many structures, its labels not read (for prediction).
 
@@ -322,6 +344,9 @@ def unlabelled_entries(
             CSV here).
         id_column: Id column or key (records without it are named by their origin).
         cif_column: Column or field of CIF text (CSV, JSON).
+        structure_file: For a zip of calculation folders: the structure file's name
+            inside each (``CONTCAR``); entries are named by folder. Ignored for
+            other formats.
 
     Returns:
         The entries, in file order (a zip's in the order of the sorted member names).
@@ -336,4 +361,5 @@ def unlabelled_entries(
     fmt = detect_format(path)
     if fmt == "cif_folder":
         raise ValueError(f"{path} is a folder, not a file of structures")
-    return _format_source(path, fmt, [], id_column, cif_column, None).iter_entries()
+    zip_folders = structure_file if fmt == "cif_zip" else ""
+    return _format_source(path, fmt, [], id_column, cif_column, None, zip_folders).iter_entries()
