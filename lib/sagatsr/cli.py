@@ -45,34 +45,29 @@ def _at_least_zero(text: str) -> int:
     return value
 
 
-def _blocking_file(path: Path) -> Path | None:
-    """The first existing non-folder among ``path``'s parents, if any."""
+def _path_to_write(text: str, *, folder: bool) -> Path:
+    """``text`` as a path to write: refused if it exists as the other kind, or under a file."""
+    path = Path(text)
+    if path.exists() and path.is_dir() != folder:
+        wanted = "a folder" if folder else "a file to write"
+        kind = "a folder" if path.is_dir() else "a file"
+        raise argparse.ArgumentTypeError(f"{text} is {kind}; give the path of {wanted}")
     for parent in reversed(path.parents):
         if parent.exists() and not parent.is_dir():
-            return parent
-    return None
+            raise argparse.ArgumentTypeError(
+                f"cannot write {text}: {parent} is a file, not a folder"
+            )
+    return path
 
 
 def _file_to_write(text: str) -> Path:
     """An argparse type: a file path that can be written (not a folder, not under a file)."""
-    path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder; give the path of a file to write")
-    blocking = _blocking_file(path)
-    if blocking is not None:
-        raise argparse.ArgumentTypeError(f"cannot write {text}: {blocking} is a file, not a folder")
-    return path
+    return _path_to_write(text, folder=False)
 
 
 def _folder_to_write(text: str) -> Path:
     """An argparse type: a folder path that can be written (not an existing file)."""
-    path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a file; give the path of a folder")
-    blocking = _blocking_file(path)
-    if blocking is not None:
-        raise argparse.ArgumentTypeError(f"cannot write {text}: {blocking} is a file, not a folder")
-    return path
+    return _path_to_write(text, folder=True)
 
 
 def _structure_file_name(text: str) -> str:
