@@ -511,6 +511,7 @@ def _cmd_benchmark_suite(args: argparse.Namespace) -> int:
         **dict(zip(("model_settings", "train_config"), _recipe(args), strict=True)),
         out_path=args.out or Path("reports/metrics") / SUITE_FILES[args.suite],
         command=args.command_line,
+        parts_dir=args.parts,
     )
     print(result["summary"])
     return 0
@@ -1205,6 +1206,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         suite_parser.add_argument(
             "--out", default=None, type=_file_to_write, help="default reports/metrics/"
+        )
+        suite_parser.add_argument(
+            "--parts",
+            default=None,
+            type=_folder_to_write,
+            help="folder of finished runs: those found there with the same recipe are read, "
+            "not trained; every run finished is written there (a suite over several sessions)",
         )
         _add_training_options(suite_parser)
     scaling = benchmarks.add_parser("scaling", help="O(n) inference time and memory")

@@ -37,9 +37,9 @@ from sagatsr.train.data import labelled_ids, saved_split
 #: ensemble's calibration) and the test part (its score).
 PREDICTED_PARTS: tuple[str, ...] = ("val", "test")
 
-#: Training settings that do not enter a part's recipe: they change neither
-#: what is learned nor how the data are split over processes.
-_PART_IGNORED = frozenset({"progress_bar", "num_workers", "threads"})
+#: Training settings that do not enter a part's recipe (here and in suite parts): they
+#: change neither what is learned nor how the data are split over processes.
+PART_IGNORED = frozenset({"progress_bar", "num_workers", "threads"})
 
 
 def fold_recipe(
@@ -67,7 +67,7 @@ def fold_recipe(
     Returns:
         The recipe as plain JSON types.
     """
-    train = {k: v for k, v in train_config.to_dict().items() if k not in _PART_IGNORED}
+    train = {k: v for k, v in train_config.to_dict().items() if k not in PART_IGNORED}
     recipe = {
         "subset": subset,
         "target": target,
@@ -106,7 +106,7 @@ def read_fold_part(
     """
     if parts_dir is None:
         return None
-    return _read_checked(part_path(parts_dir, fold), f"fold {fold}", recipe)
+    return read_checked_part(part_path(parts_dir, fold), f"fold {fold}", recipe)
 
 
 def write_fold_part(
@@ -162,7 +162,7 @@ def read_member_part(
     if parts_dir is None:
         return None
     where = f"fold {fold}, seed {int(seed)}"
-    return _read_checked(member_part_path(parts_dir, fold, seed), where, recipe)
+    return read_checked_part(member_part_path(parts_dir, fold, seed), where, recipe)
 
 
 def write_member_part(
@@ -273,7 +273,17 @@ def ids_digest(ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
 
 
-def _read_checked(path: Path, where: str, recipe: dict[str, Any]) -> dict[str, Any] | None:
+def read_checked_part(path: Path, where: str, recipe: dict[str, Any]) -> dict[str, Any] | None:
+    """The part at ``path``, ``None`` when there is none.
+
+    Args:
+        path: A part file.
+        where: What the part is, for the message (``"fold 2"``, ``"run x"``).
+        recipe: The recipe the part must have been made with.
+
+    Raises:
+        ValueError: If it was made with another recipe (names the settings that differ).
+    """
     if not path.is_file():
         return None
     part = json.loads(path.read_text(encoding="utf-8"))

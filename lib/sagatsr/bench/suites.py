@@ -3,10 +3,18 @@
 Each suite trains with :func:`sagatsr.train.pipeline.train_on_split` (resumable
 run folders under ``runs_root``) and writes one JSON result after every run, so
 an interrupted suite keeps the runs it finished.
+
+A suite takes more CPU hours than a session may have, and a session's run
+folders may not survive it. With a *parts* folder, each finished run's result
+row is also written there (``<run name>.json``, with its recipe, commit, hardware
+and date; small enough to commit), and a later suite with the same recipe reads
+it instead of training the run again; a part made with another recipe is
+refused, never mixed in.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -14,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sagatsr.bench.matbench_parts import PART_IGNORED, read_checked_part
 from sagatsr.io_utils import write_json
 from sagatsr.provenance import run_info
 from sagatsr.sr.units import format_quantity
@@ -107,6 +116,33 @@ def ablation_runs(
     return tuple(runs)
 
 
+def run_recipe(
+    spec: RunSpec, model_settings: dict[str, Any] | None, train_config: TrainConfig
+) -> dict[str, Any]:
+    """What must agree for a run's part to stand for the run (JSON-ready).
+
+    Args:
+        spec: The run.
+        model_settings: The suite's model overrides (the run's embedding wins).
+        train_config: The suite's optimisation settings (the run's loss wins).
+    """
+    train = replace(train_config, loss=spec.loss).to_dict()
+    return json.loads(
+        json.dumps(
+            {
+                "run": asdict(spec),
+                "model_settings": {**(model_settings or {}), "embedding": spec.embedding},
+                "train_config": {k: v for k, v in train.items() if k not in PART_IGNORED},
+            }
+        )
+    )
+
+
+def run_part_path(parts_dir: str | os.PathLike[str], run_name: str) -> Path:
+    """``parts_dir/<run name>.json``, the part of one finished run."""
+    return Path(parts_dir) / f"{run_name}.json"
+
+
 def run_suite(
     name: str,
     runs: Sequence[RunSpec],
@@ -117,6 +153,7 @@ def run_suite(
     train_config: TrainConfig | None = None,
     out_path: str | os.PathLike[str] | None = None,
     command: str | None = None,
+    parts_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Train every run of a suite with the same budget and collect test metrics.
 
@@ -130,15 +167,30 @@ def run_suite(
         train_config: Optimisation settings shared by every run.
         out_path: Result JSON, rewritten after every run.
         command: Command recorded in the result.
+        parts_dir: Parts folder (see the module docstring); ``None``: none.
 
     Returns:
-        ``{"runs": [{spec, unit, test metrics, epochs, seconds}], ...}``.
+        ``{"runs": [{spec, unit, test metrics, epochs, seconds}], ...}``; a row
+        read from a part also names it (``part``) and its commit (``part_commit``).
+
+    Raises:
+        ValueError: If a part of one of the runs was made with another recipe.
     """
     train_config = train_config or TrainConfig()
     provenance = run_info(command)  # the code that runs: taken before the first run
+    recipes = {spec.name: run_recipe(spec, model_settings, train_config) for spec in runs}
     rows: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     for spec in runs:
+        path = None if parts_dir is None else run_part_path(parts_dir, spec.name)
+        part = (
+            None
+            if path is None
+            else read_checked_part(path, f"run {spec.name}", recipes[spec.name])
+        )
+        if part is not None:
+            rows.append({**part["row"], "part": str(path), "part_commit": part["commit"]})
+            continue
         metrics = train_on_split(
             Path(prepared_root) / spec.dataset,
             subset=spec.subset,
@@ -165,6 +217,8 @@ def run_suite(
                 "device": metrics["device"],
             }
         )
+        if path is not None:
+            write_json(path, {"recipe": recipes[spec.name], "row": rows[-1], **run_info(command)})
         headline = "; ".join(
             f"{r['name']} MAE {format_quantity(r['test_mae'], r['unit'])}" for r in rows
         )
