@@ -218,7 +218,6 @@ def test_05_speedup_benchmark(trained_runs, tmp_path) -> None:
     import json
 
     from sagatsr.sr.distill import distill_run
-    from tests.bench.test_results import ablation_result
 
     distill_run(
         trained_runs / "models" / "castelli_gap",
@@ -228,9 +227,6 @@ def test_05_speedup_benchmark(trained_runs, tmp_path) -> None:
         engines=(),
         fold_epochs=1,
     )
-    suites = tmp_path / "suites"
-    suites.mkdir()
-    (suites / "embedding_ablation.json").write_text(json.dumps(ablation_result()))
     book = run_notebook(
         "05_speedup_benchmark.ipynb",
         tmp_path / "05.ipynb",
@@ -247,14 +243,30 @@ def test_05_speedup_benchmark(trained_runs, tmp_path) -> None:
             "fit_min_atoms": 40,
             "metrics_path": str(tmp_path / "sr_speedup.json"),
             "scaling_metrics_path": str(tmp_path / "scaling.json"),
-            "suite_metrics_dir": str(suites),
         },
     )
     speedup = json.loads((tmp_path / "sr_speedup.json").read_text())
     assert speedup["runs"][0]["speedup"] > 0
     scaling = json.loads((tmp_path / "scaling.json").read_text())
     assert [r["n_atoms"] for r in scaling["sizes"]["cpu"]] == [5, 40, 135]
-    assert images(book) >= 4  # speedup, two scaling plots, the embedding ablation
+    assert images(book) >= 3  # speedup, two scaling plots
+
+
+def test_06_accuracy_benchmarks_reads_the_result_files(tmp_path) -> None:
+    import json
+
+    from tests.bench.test_results import ablation_result
+
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    (suites / "embedding_ablation.json").write_text(json.dumps(ablation_result()))
+    book = run_notebook(
+        "06_accuracy_benchmarks.ipynb",
+        tmp_path / "06.ipynb",
+        {"suite_metrics_dir": str(suites), "metrics_path": str(suites / "matbench_refit.json")},
+    )
+    assert images(book) == 1  # the embedding ablation; the suites not run show as None
+    assert "fcn_AB(OX)3" in json.dumps([c.outputs for c in book.cells if c.cell_type == "code"])
 
 
 def test_ic_stability_across_runs_cli(trained_runs, tmp_path) -> None:

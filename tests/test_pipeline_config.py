@@ -46,7 +46,12 @@ def test_report_stage_depends_on_every_executed_notebook() -> None:
     expected |= {f"reports/nb/02_train_gat_{run}.ipynb" for run in params["train"]["runs"]}
     expected |= {
         f"reports/nb/{n}.ipynb"
-        for n in ("03_attention_analysis", "04_sr_distillation", "05_speedup_benchmark")
+        for n in (
+            "03_attention_analysis",
+            "04_sr_distillation",
+            "05_speedup_benchmark",
+            "06_accuracy_benchmarks",
+        )
     }
     deps = {d for d in pipeline["stages"]["report"]["deps"] if d.endswith(".ipynb")}
     assert deps == expected
