@@ -87,6 +87,20 @@ def test_prepare_reads_vasp_calculation_folders(tmp_path, capsys) -> None:
     assert "--structure-file" in capsys.readouterr().err
 
 
+def test_own_data_options_with_a_registered_dataset_are_refused(tmp_path, capsys) -> None:
+    argv = ["prepare", "castelli_perovskites", "--out", str(tmp_path / "o")]
+    assert main([*argv, "--target", "gap:eV", "--split-column", "part"]) == 2
+    err = capsys.readouterr().err
+    assert "--target, --split-column: for your own data" in err and "registered" in err
+    assert not (tmp_path / "o").exists()
+    # the checked options are the parser's "your own data" group
+    from sagatsr.cli import _OWN_DATA_OPTIONS, build_parser
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command")
+    (group,) = [g for g in commands.choices["prepare"]._action_groups if g.title == "your own data"]
+    assert {a.dest for a in group._group_actions} == set(_OWN_DATA_OPTIONS)
+
+
 def test_counts_and_output_paths_are_checked_as_parsed(tmp_path, capsys) -> None:
     import pytest
 

@@ -134,9 +134,32 @@ def _cmd_features_build_tables(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``sagatsr prepare`` options that describe your own data (their group in the parser).
+_OWN_DATA_OPTIONS = (
+    "name",
+    "target",
+    "id_column",
+    "cif_column",
+    "labels",
+    "split_column",
+    "structure_file",
+)
+
+
 def _cmd_prepare(args: argparse.Namespace) -> int:
+    from sagatsr.data.registry import DATASETS
     from sagatsr.graphs.neighbors import NeighborConfig
     from sagatsr.prepare import dataset_spec, prepare_dataset
+
+    if args.dataset in DATASETS:
+        defaults = build_parser().parse_args(["prepare", args.dataset, "--out", str(args.out)])
+        given = [k for k in _OWN_DATA_OPTIONS if getattr(args, k) != getattr(defaults, k)]
+        if given:
+            options = ", ".join("--" + k.replace("_", "-") for k in given)
+            raise UsageError(
+                f"{options}: for your own data; {args.dataset} is a registered dataset, "
+                "read with its own columns (give a path to prepare your own file or folder)"
+            )
 
     dataset = dataset_spec(
         args.dataset,
