@@ -37,8 +37,7 @@ from sagatsr.data.cif import (
 from sagatsr.data.poscar import PoscarError, is_poscar_name, read_poscar
 from sagatsr.data.records import reduced_formula, structure_problem
 from sagatsr.data.sources import (
-    calculation_file_paths,
-    calculation_files,
+    calculation_folder_files,
     check_structure_file_name,
 )
 from sagatsr.data.user import table_format, unlabelled_entries
@@ -105,9 +104,7 @@ def expand_inputs(
         text = str(raw)
         path = Path(text)
         if path.is_dir() and structure_file:
-            found = calculation_files(
-                path, calculation_file_paths(path, structure_file), structure_file
-            )
+            found = calculation_folder_files(path, structure_file)
             out.extend(InputItem(f) for f in found.values())
             if not found:
                 out.append(

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sagatsr.data.file_names import stem_with_suffix
+
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
@@ -63,8 +65,8 @@ _MIN_THICKNESS = 0.01
 _MAX_FAST_SITES = 2000
 
 
-#: File name endings of CIF files: plain, or compressed with gzip (as databases serve them).
-CIF_SUFFIXES = (".cif", ".cif.gz")
+#: File name endings of CIF files (``.gz`` too: as databases serve them).
+CIF_SUFFIXES = (".cif",)
 
 
 def cif_stem(name: str) -> str | None:
@@ -75,17 +77,11 @@ def cif_stem(name: str) -> str | None:
 
     Returns:
         The name without its CIF ending (any letter case), or ``None`` when the
-        name does not end in one of :data:`CIF_SUFFIXES` or is macOS metadata
-        (``._name.cif``: the AppleDouble file macOS writes beside each file on a
-        drive or share that is not its own, binary and no structure).
+        name does not end in one of :data:`CIF_SUFFIXES` (``.gz`` after it or not)
+        or is macOS metadata (``._name.cif``,
+        :func:`~sagatsr.data.file_names.stem_with_suffix`).
     """
-    if name.startswith("._"):
-        return None
-    lower = name.lower()
-    for suffix in sorted(CIF_SUFFIXES, key=len, reverse=True):
-        if lower.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return None
+    return stem_with_suffix(name, CIF_SUFFIXES)
 
 
 class DamagedFileError(ValueError):

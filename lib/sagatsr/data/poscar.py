@@ -14,6 +14,8 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
+from sagatsr.data.file_names import stem_with_suffix, without_gz
+
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
@@ -40,13 +42,7 @@ def poscar_stem(name: str) -> str | None:
         ``None`` for any other name, for macOS metadata (``._name.vasp``), and for
         ``POSCAR``-style names, which do not name a structure.
     """
-    if name.startswith("._"):
-        return None
-    base = name[:-3] if name.lower().endswith(".gz") else name
-    for suffix in POSCAR_SUFFIXES:
-        if base.lower().endswith(suffix) and len(base) > len(suffix):
-            return base[: -len(suffix)]
-    return None
+    return stem_with_suffix(name, POSCAR_SUFFIXES)
 
 
 def is_poscar_name(name: str) -> bool:
@@ -56,7 +52,7 @@ def is_poscar_name(name: str) -> bool:
         name: e.g. ``"POSCAR"``, ``"CONTCAR_relaxed"``, ``"SrTiO3.vasp"``,
             ``"POSCAR.gz"``; a CIF name (``"POSCAR_final.cif"``) is not one.
     """
-    base = name[:-3] if name.lower().endswith(".gz") else name
+    base = without_gz(name)
     if base.lower().endswith(".cif"):  # POSCAR_final.cif is a CIF, as prepare reads it
         return False
     return base.upper().startswith(POSCAR_PREFIXES) or base.lower().endswith(POSCAR_SUFFIXES)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sagatsr.data.cif import DamagedFileError, cif_stem, decode_cif, structure_to_cif
+from sagatsr.data.file_names import without_gz
 from sagatsr.data.poscar import PoscarError, is_poscar_name, poscar_stem, read_poscar
 from sagatsr.data.records import RawEntry
 
@@ -175,7 +176,7 @@ def check_structure_file_name(name: str) -> str:
             f"--structure-file {name!r}: give the name of the file inside each calculation "
             "folder (CONTCAR, POSCAR, final.vasp, relaxed.cif), not a path"
         )
-    base = name[:-3] if name.lower().endswith(".gz") else name
+    base = without_gz(name)
     if cif_stem(base) is None and not is_poscar_name(base):
         raise ValueError(
             f"--structure-file {name!r} is not the name of a CIF or VASP file (CONTCAR, "
@@ -211,22 +212,25 @@ def calculation_files(where: Path, names: Sequence[str], structure_file: str) ->
     return members
 
 
-def calculation_file_paths(folder: Path, structure_file: str) -> list[str]:
-    """Paths of ``<sub>/<structure_file>`` and ``<sub>/<structure_file>.gz`` in ``folder``.
+def calculation_folder_files(folder: Path, structure_file: str) -> dict[str, str]:
+    """``{id: path}`` of ``<id>/<structure_file>`` (or ``.gz``) in a folder, id = subfolder name.
 
     Args:
         folder: A folder of calculation folders (searched one level deep).
-        structure_file: The file name, without ``.gz``.
+        structure_file: The file name, without ``.gz`` (:func:`check_structure_file_name`).
 
     Returns:
-        The existing files, sorted by folder (:func:`calculation_files` picks ids).
+        The existing files, sorted by subfolder; subfolders without the file are left out.
+
+    Raises:
+        ValueError: If a subfolder holds the file both plain and compressed.
     """
     found = []
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
         for name in (structure_file, f"{structure_file}.gz"):
             if (sub / name).is_file():
                 found.append(str(sub / name))
-    return found
+    return calculation_files(folder, found, structure_file)
 
 
 def _unique_ids(where: Path, names: Sequence[str]) -> dict[str, str]:
@@ -296,11 +300,7 @@ class CifArchiveSource:
             entries = sorted(self.structures.iterdir())
             self._folders = {f.name for f in entries if f.is_dir()}
             if self.structure_file:
-                return calculation_files(
-                    self.structures,
-                    calculation_file_paths(self.structures, self.structure_file),
-                    self.structure_file,
-                ), None
+                return calculation_folder_files(self.structures, self.structure_file), None
             files = [str(f) for f in entries if f.is_file()]
             return _unique_ids(self.structures, files), None
         if self.structures.is_file():
