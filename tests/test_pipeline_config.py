@@ -296,3 +296,22 @@ def test_a_profile_switch_outside_the_root_says_where_to_run(tmp_path) -> None:
     (tmp_path / "profiles" / "quick.yaml").write_text("epochs: 2\n")
     with pytest.raises(ValueError, match=r"unknown profile 'full' .*available: quick"):
         render_params("full", tmp_path / "profiles")
+
+
+def test_every_parameter_a_stage_passes_is_declared_by_its_notebook() -> None:
+    """papermill injects an undeclared ``-p`` value with a warning, and a reader of the
+    notebook cannot see that the stage sets it: each one is in the parameters cell."""
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    checked = 0
+    for name, stage in pipeline["stages"].items():
+        command = stage.get("cmd") or stage.get("do", {}).get("cmd", "")
+        notebook = re.search(r"papermill\s.*?(notebooks/\S+\.ipynb)", command)
+        if notebook is None:
+            continue
+        book = nbformat.read(ROOT / notebook.group(1), as_version=4)
+        (cell,) = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
+        declared = {t.id for s in ast.parse(cell.source).body for t in s.targets}
+        passed = set(re.findall(r"-p (\w+) ", command)) | set(re.findall(r'-y "(\w+):', command))
+        assert passed <= declared, (name, sorted(passed - declared))
+        checked += 1
+    assert checked >= 6
