@@ -7,12 +7,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.support.notebooks import declared_parameters, tagged_parameter_cells
+
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-
-
-def _tagged_parameters(book: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    """The notebook's cells tagged ``parameters`` (papermill's)."""
-    return [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
 
 
 def test_there_are_notebooks() -> None:
@@ -31,7 +28,7 @@ def test_stored_without_outputs(path: Path) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_parameters_cell_holds_literals_only(path: Path) -> None:
     book = nbformat.read(path, as_version=4)
-    tagged = _tagged_parameters(book)
+    tagged = tagged_parameter_cells(book)
     assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
     for statement in ast.parse(tagged[0].source).body:
         assert isinstance(statement, ast.Assign), f"{path.name}: only assignments allowed"
@@ -45,9 +42,8 @@ def test_papermill_reads_every_parameter(path: Path) -> None:
     from papermill.translators import PythonTranslator
 
     book = nbformat.read(path, as_version=4)
-    (cell,) = _tagged_parameters(book)
-    assigned = [s.targets[0].id for s in ast.parse(cell.source).body]
-    assert [p.name for p in PythonTranslator.inspect(cell)] == assigned
+    (cell,) = tagged_parameter_cells(book)
+    assert [p.name for p in PythonTranslator.inspect(cell)] == declared_parameters(path)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -72,7 +68,4 @@ def test_no_definitions_in_notebooks(path: Path) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_notebook_names_its_headline_metrics_file(path: Path) -> None:
     # The report index shows the summary of the file named by `metrics_path`.
-    book = nbformat.read(path, as_version=4)
-    (cell,) = _tagged_parameters(book)
-    names = {t.id for s in ast.parse(cell.source).body for t in s.targets}
-    assert "metrics_path" in names, f"{path.name}: no metrics_path parameter"
+    assert "metrics_path" in declared_parameters(path), f"{path.name}: no metrics_path parameter"

@@ -1,6 +1,5 @@
 """params.yaml, the profiles and dvc.yaml stay consistent with each other."""
 
-import ast
 import json
 import re
 import shlex
@@ -13,6 +12,7 @@ import yaml
 
 from sagatsr.cli import build_parser
 from sagatsr.profiles import available_profiles, render_params
+from tests.support.notebooks import declared_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,9 +66,7 @@ def test_report_stage_depends_on_every_executed_notebook() -> None:
 def test_every_distill_notebook_parameter_is_passed_by_its_stage() -> None:
     pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     command = pipeline["stages"]["distill"]["cmd"]
-    book = nbformat.read(ROOT / "notebooks" / "04_sr_distillation.ipynb", as_version=4)
-    (cell,) = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
-    names = [t.id for s in ast.parse(cell.source).body for t in s.targets]
+    names = declared_parameters(ROOT / "notebooks" / "04_sr_distillation.ipynb")
     assert "formula_digits" in names
     for name in names:
         assert f"-p {name} " in command or f'-y "{name}: ' in command, name
@@ -80,9 +78,7 @@ def test_every_distill_notebook_parameter_is_passed_by_its_stage() -> None:
 def test_every_own_data_option_of_notebook_01_is_passed_by_prepare_user() -> None:
     pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     command = pipeline["stages"]["prepare_user"]["do"]["cmd"]
-    book = nbformat.read(ROOT / "notebooks" / "01_prepare_data.ipynb", as_version=4)
-    (cell,) = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
-    names = [t.id for s in ast.parse(cell.source).body for t in s.targets]
+    names = declared_parameters(ROOT / "notebooks" / "01_prepare_data.ipynb")
     own = ("name", "targets", "id_column", "cif_column", "labels", "split_column", "structure_file")
     assert set(own) <= set(names)
     for name in own:
@@ -308,9 +304,7 @@ def test_every_parameter_a_stage_passes_is_declared_by_its_notebook() -> None:
         notebook = re.search(r"papermill\s.*?(notebooks/\S+\.ipynb)", command)
         if notebook is None:
             continue
-        book = nbformat.read(ROOT / notebook.group(1), as_version=4)
-        (cell,) = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
-        declared = {t.id for s in ast.parse(cell.source).body for t in s.targets}
+        declared = set(declared_parameters(ROOT / notebook.group(1)))
         passed = set(re.findall(r"-p (\w+) ", command)) | set(re.findall(r'-y "(\w+):', command))
         assert passed <= declared, (name, sorted(passed - declared))
         checked += 1
